@@ -1,0 +1,28 @@
+"""Flip the picture so visitors see themselves as in a mirror (raise the left hand, the left moves)."""
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from appliance.frame import FrameMeta
+from appliance.settings_schema import setting
+
+
+class Mirror:
+    name = "mirror"
+
+    @dataclass
+    class Params:
+        axis: str = setting("horizontal", choices=("horizontal", "vertical", "both"))
+
+    _FLIP_CODES = {"horizontal": 1, "vertical": 0, "both": -1}
+
+    def __init__(self, params: "Mirror.Params"):
+        self.code = self._FLIP_CODES[params.axis]
+
+    def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        return cv2.flip(image, self.code)
+
+    def close(self) -> None:
+        pass

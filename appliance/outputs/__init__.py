@@ -1,0 +1,92 @@
+"""Outputs: where the finished pictures go.
+
+An output has a tiny interface: `open(width, height, fps)`, `show(image)`, `commands()` (what
+a viewer asked for since the last call: "quit", "next_mode", "previous_mode") and `close()`.
+Specs, as written in config or after `--output`:
+
+    auto            a window when a desktop is present, else null (with a warning)
+    window          a window for rehearsing on a laptop (SDL2 through pygame-ce)
+    hdmi            full screen with no desktop (SDL2's kmsdrm video driver)
+    null            discard the pictures (benchmarks, tests)
+    file:PATH.mp4   record a video (.mp4 or .avi)
+    file:PATH.png   save one frame (.png or .jpg): the last one shown
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+log = logging.getLogger(__name__)
+
+VIDEO_SUFFIXES = {".mp4": "mp4v", ".avi": "MJPG"}
+STILL_SUFFIXES = {".png", ".jpg", ".jpeg"}
+KEYWORDS = ("auto", "window", "hdmi", "null")
+
+
+class Output(Protocol):
+    description: str
+
+    def open(self, width: int, height: int, fps: float) -> None: ...
+
+    def show(self, image: np.ndarray) -> None: ...
+
+    def commands(self) -> list[str]: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass(frozen=True)
+class OutputSpec:
+    kind: str  # auto | window | hdmi | null | video | still
+    path: Path | None = None
+
+
+def parse_output_spec(spec: str) -> OutputSpec:
+    """Parse an output spec; raise ValueError with a one-line reason when it cannot be used."""
+    if spec in KEYWORDS:
+        return OutputSpec(spec)
+    if not spec.startswith("file:") or not spec[5:]:
+        raise ValueError(f"unknown output {spec!r} (expected auto, window, hdmi, null or file:PATH)")
+    path = Path(spec[5:]).expanduser()
+    suffix = path.suffix.lower()
+    if suffix in VIDEO_SUFFIXES:
+        kind = "video"
+    elif suffix in STILL_SUFFIXES:
+        kind = "still"
+    else:
+        known = ", ".join([*VIDEO_SUFFIXES, *STILL_SUFFIXES])
+        raise ValueError(f"cannot write {path.name!r} (expected a file ending in {known})")
+    if not path.parent.is_dir():
+        raise ValueError(f"folder {str(path.parent)!r} does not exist")
+    return OutputSpec(kind, path)
+
+
+def desktop_present() -> bool:
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def create_output(spec: str, title: str = "appliance") -> Output:
+    """Build the output a spec names (not yet opened)."""
+    parsed = parse_output_spec(spec)
+    if parsed.kind == "auto":
+        parsed = OutputSpec("window" if desktop_present() else "null")
+        if parsed.kind == "null":
+            log.warning("output auto: no desktop found, pictures are not shown "
+                        "(use --output hdmi on a device, or --output file:out.mp4 to record)")
+    if parsed.kind in ("window", "hdmi"):
+        from appliance.outputs.screen import ScreenOutput
+        return ScreenOutput.for_hdmi(title) if parsed.kind == "hdmi" else ScreenOutput.for_window(title)
+    if parsed.kind == "video":
+        from appliance.outputs.files import VideoFileOutput
+        return VideoFileOutput(parsed.path)
+    if parsed.kind == "still":
+        from appliance.outputs.files import StillFileOutput
+        return StillFileOutput(parsed.path)
+    from appliance.outputs.null import NullOutput
+    return NullOutput()

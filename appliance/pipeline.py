@@ -1,0 +1,293 @@
+"""The frame pipeline: source -> (analysis beside it) -> mode's effects -> output.
+
+Three kinds of thread, joined by one-frame mailboxes (`LatestSlot`) so nothing queues:
+
+- the capture thread reads the source (pacing files to their frame rate when `realtime`) and
+  puts each frame in the display mailbox; frames the display had no time for are dropped and
+  counted;
+- one worker per analysis stage (pose, segmentation, style keyframes ...) takes the newest
+  frame it was handed, works as long as it needs, and publishes its newest result;
+- the display loop, on the calling (main) thread because SDL wants it there, takes the newest
+  frame, attaches the newest analysis results, runs the mode's effects and shows the picture.
+
+`wait_for_display=True` makes capture wait for the display instead of dropping (throughput
+benchmarks); `inline_analysis=True` also runs every analysis stage on every frame before it is
+shown (offline renders, where the result must not depend on the machine's speed).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from appliance.config import ModeSettings
+from appliance.errors import ApplianceError, SourceError
+from appliance.frame import Frame, FrameMeta
+from appliance.modes import Mode
+from appliance.outputs import Output
+from appliance.slots import LatestSlot
+from appliance.sources import Source
+from appliance.stats import RunSummary, StageTimes, Stopwatch, peak_rss_mb
+
+log = logging.getLogger(__name__)
+
+JOIN_SECONDS = 0.8
+POLL_SECONDS = 0.1
+
+
+class Analyzer(Protocol):
+    """A slow stage run beside the display loop; its newest result lands in meta.results[name]."""
+
+    name: str
+
+    def analyze(self, image: np.ndarray, meta: FrameMeta) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class PipelineOptions:
+    realtime: bool = True           # pace non-live sources at their own frame rate
+    wait_for_display: bool = False  # never drop: capture waits until the display took the frame
+    inline_analysis: bool = False   # analyse every frame before showing it (offline renders)
+    max_frames: int = 0       # stop after this many shown frames (0: never)
+    stats_every_s: float = 0.0
+
+
+class AnalysisWorker:
+    """Runs one analyzer on the newest frame it is handed, in its own thread."""
+
+    def __init__(self, analyzer: Analyzer, times: StageTimes):
+        self.analyzer = analyzer
+        self.times = times
+        self.inbox: LatestSlot[Frame] = LatestSlot()
+        self.processed = 0
+        self._lock = threading.Lock()
+        self._latest: tuple[Any, int] | None = None
+        self._thread = threading.Thread(target=self._loop, name=f"analysis-{analyzer.name}",
+                                        daemon=True)
+        self._failed = False
+        self._stopped = threading.Event()
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def latest(self) -> tuple[Any, int] | None:
+        with self._lock:
+            return self._latest
+
+    def run_inline(self, frame: Frame) -> None:
+        self._analyze(frame)
+
+    def _loop(self) -> None:
+        while not self._stopped.is_set():
+            frame = self.inbox.take(timeout=POLL_SECONDS)
+            if frame is not None and not self._stopped.is_set():
+                self._analyze(frame)
+
+    def _analyze(self, frame: Frame) -> None:
+        with Stopwatch(self.times, f"analysis:{self.analyzer.name}"):
+            try:
+                result = self.analyzer.analyze(frame.image, frame.meta)
+            except Exception:
+                if not self._failed:
+                    log.exception("analysis %s failed; its last result stays in use", self.analyzer.name)
+                    self._failed = True
+                return
+        with self._lock:
+            self._latest = (result, frame.meta.index)
+            self.processed += 1
+
+    def stop(self) -> None:
+        """Finish the frame in hand, if any, and analyse no more."""
+        self._stopped.set()
+        self.inbox.close()
+
+    def join(self, timeout: float) -> None:
+        if self._thread.is_alive():
+            self._thread.join(timeout)
+
+    def counts(self) -> dict[str, int]:
+        return {"processed": self.processed, "dropped": self.inbox.dropped}
+
+
+class Pipeline:
+    def __init__(self, source: Source, output: Output, modes: dict[str, ModeSettings], mode: str,
+                 analyzers: list[Analyzer] | None = None, options: PipelineOptions | None = None):
+        self.source = source
+        self.output = output
+        self.modes = modes
+        self.options = options or PipelineOptions()
+        self.times = StageTimes()
+        self.frames: LatestSlot[Frame] = LatestSlot()
+        self.workers = [AnalysisWorker(a, self.times) for a in analyzers or []]
+        self.mode_name = mode
+        self.mode: Mode | None = None
+        self.frames_out = 0
+        self._stop = threading.Event()
+        self._ended_by = ""
+        self._capture_error: BaseException | None = None
+        self._capture = threading.Thread(target=self._capture_loop, name="capture", daemon=True)
+        self._output_open = False
+
+    # -- control, callable from any thread (signal handlers, buttons) --------------------
+    def stop(self, reason: str = "stop requested") -> None:
+        if not self._stop.is_set():
+            self._ended_by = reason
+            self._stop.set()
+
+    def switch_mode(self, step: int) -> str:
+        names = list(self.modes)
+        self._pending_mode = names[(names.index(self.mode_name) + step) % len(names)]
+        return self._pending_mode
+
+    _pending_mode: str | None = None
+    _started = 0.0
+    _last_shown_at = 0.0
+
+    # -- the run ------------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        """Run until the source ends, max_frames are shown, or stop() is called."""
+        self.source.open()
+        self._started = time.monotonic()
+        try:
+            self.mode = Mode(self.mode_name, self.modes[self.mode_name])
+            self._capture.start()
+            if not self.options.inline_analysis:
+                for worker in self.workers:
+                    worker.start()
+            self._display_loop()
+        finally:
+            self._shutdown()
+        summary = self._summary()
+        if self._capture_error is not None:
+            summary.error = str(self._capture_error)
+        return summary
+
+    def _display_loop(self) -> None:
+        last_stats = time.monotonic()
+        while not self._stop.is_set():
+            frame = self.frames.take(timeout=POLL_SECONDS)
+            if frame is None:
+                if self.frames.closed:
+                    self.stop("end of source" if self._capture_error is None else "source error")
+                continue
+            self._show(frame)
+            self._handle_commands()
+            if self.options.max_frames and self.frames_out >= self.options.max_frames:
+                self.stop(f"{self.frames_out} frames shown")
+            if self.options.stats_every_s and time.monotonic() - last_stats >= self.options.stats_every_s:
+                last_stats = time.monotonic()
+                log.info("stats: %s", self._summary().lines()[1])
+
+    def _show(self, frame: Frame) -> None:
+        meta = frame.meta
+        for worker in self.workers:
+            if self.options.inline_analysis:
+                worker.run_inline(frame)
+            else:
+                worker.inbox.put(frame)
+            latest = worker.latest()
+            if latest is not None:
+                meta.results[worker.analyzer.name], meta.result_frames[worker.analyzer.name] = latest
+        image = self.mode.apply(frame.image, meta, self.times)
+        if not self._output_open:
+            h, w = image.shape[:2]
+            self.output.open(w, h, self.source.fps)
+            self._output_open = True
+        with Stopwatch(self.times, "output"):
+            self.output.show(image)
+        shown_at = time.monotonic()
+        self.times.record("frame age", shown_at - meta.captured_at)
+        if self._last_shown_at:
+            self.times.record("display interval", shown_at - self._last_shown_at)
+        self._last_shown_at = shown_at
+        self.frames_out += 1
+
+    def _handle_commands(self) -> None:
+        for command in self.output.commands():
+            if command == "quit":
+                self.stop("viewer quit")
+            elif command in ("next_mode", "previous_mode"):
+                self.switch_mode(1 if command == "next_mode" else -1)
+        if self._pending_mode and self._pending_mode != self.mode_name:
+            self._set_mode(self._pending_mode)
+        self._pending_mode = None
+
+    def _set_mode(self, name: str) -> None:
+        try:
+            new = Mode(name, self.modes[name])
+        except ApplianceError as exc:
+            log.error("mode %s cannot start: %s; staying in %s", name, exc, self.mode_name)
+            return
+        old, self.mode, self.mode_name = self.mode, new, name
+        old.close()
+        log.info("mode: %s", name)
+
+    def _capture_loop(self) -> None:
+        waits = self.options.wait_for_display or self.options.inline_analysis
+        pace = self.options.realtime and not self.source.live and not waits
+        start = time.monotonic()
+        index = 0
+        try:
+            while not self._stop.is_set():
+                with Stopwatch(self.times, "source"):
+                    image = self.source.read()
+                if image is None:
+                    return
+                now = time.monotonic()
+                if pace:
+                    delay = start + index / self.source.fps - now
+                    if delay > 0 and self._stop.wait(delay):
+                        return
+                    now = time.monotonic()
+                t = (now - start) if self.source.live else index / self.source.fps
+                frame = Frame(image, FrameMeta(index=index, t=t, captured_at=now))
+                if not self.frames.put(frame, block=waits):
+                    return
+                index += 1
+        except SourceError as exc:
+            log.error("%s", exc)
+            self._capture_error = exc
+        except Exception as exc:  # a driver bug must end the run cleanly, not hang it
+            log.exception("source %s failed", self.source.description)
+            self._capture_error = SourceError(f"{self.source.description}: {exc}")
+        finally:
+            self.frames.close()
+
+    def _shutdown(self) -> None:
+        self.stop(self._ended_by or "error")
+        self.frames.close()
+        for worker in self.workers:
+            worker.stop()
+        deadline = time.monotonic() + JOIN_SECONDS
+        if self._capture.is_alive():
+            self._capture.join(max(0.0, deadline - time.monotonic()))
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        for closer in (self.output.close, self.source.close, self._close_mode, self._close_analyzers):
+            try:
+                closer()
+            except Exception:
+                log.exception("error while closing")
+
+    def _close_mode(self) -> None:
+        if self.mode is not None:
+            self.mode.close()
+
+    def _close_analyzers(self) -> None:
+        for worker in self.workers:
+            worker.analyzer.close()
+
+    def _summary(self) -> RunSummary:
+        return RunSummary(
+            source=self.source.description, output=self.output.description, mode=self.mode_name,
+            frames_in=self.frames.put_count, frames_out=self.frames_out,
+            dropped=self.frames.dropped, seconds=time.monotonic() - self._started, stages=self.times.summary(),
+            analysis={w.analyzer.name: w.counts() for w in self.workers},
+            peak_rss_mb=peak_rss_mb(), ended_by=self._ended_by)

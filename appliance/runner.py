@@ -1,0 +1,65 @@
+"""Build a pipeline from settings and run it with clean shutdown on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from typing import Iterator
+
+from appliance.config import Settings
+from appliance.outputs import create_output, parse_output_spec
+from appliance.pipeline import Analyzer, Pipeline, PipelineOptions
+from appliance.sources import create_source
+from appliance.stats import RunSummary
+
+log = logging.getLogger(__name__)
+
+
+def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
+                   analyzers: list[Analyzer] | None = None, output_spec: str | None = None) -> Pipeline:
+    """The pipeline settings describe. A file played into a file records every frame, unpaced:
+    nobody watches it live, so there is no reason to drop frames or to wait for the clock."""
+    s = settings.source
+    source = create_source(s.spec, width=s.width, height=s.height, fps=s.fps, loop=s.loop)
+    spec = output_spec or settings.output.spec
+    output = create_output(spec, settings.output.title)
+    if options is None:
+        recording = parse_output_spec(spec).kind in ("video", "still") and not source.live
+        options = PipelineOptions(realtime=s.realtime and not recording,
+                                  wait_for_display=recording,
+                                  max_frames=frame_limit(settings, spec),
+                                  stats_every_s=settings.logging.stats_every_s)
+    return Pipeline(source, output, settings.modes, settings.run.mode, analyzers, options)
+
+
+def frame_limit(settings: Settings, output_spec: str) -> int:
+    """`--frames`, or 1 for a still-image output (a PNG holds one frame)."""
+    if settings.run.frames:
+        return settings.run.frames
+    return 1 if parse_output_spec(output_spec).kind == "still" else 0
+
+
+@contextlib.contextmanager
+def stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
+    """SIGINT and SIGTERM ask the pipeline to stop; the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+    previous = {sig: signal.getsignal(sig) for sig in names}
+    for sig, name in names.items():
+        signal.signal(sig, lambda *_ , n=name: pipeline.stop(n))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_pipeline(pipeline: Pipeline) -> RunSummary:
+    log.info("running: %s -> %s, mode %s", pipeline.source.description,
+             pipeline.output.description, pipeline.mode_name)
+    with stop_on_signals(pipeline):
+        return pipeline.run()

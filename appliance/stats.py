@@ -1,0 +1,99 @@
+"""Timing and counting for the run summary, `appliance bench` and the periodic stats log line.
+
+Durations are kept in bounded rings (the appliance runs for months), so percentiles describe
+the recent past and memory stays flat.
+"""
+
+from __future__ import annotations
+
+import collections
+import resource
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+RING = 4096
+
+
+class StageTimes:
+    """Per-stage durations in milliseconds, safe to record from several threads."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._ms: dict[str, collections.deque] = {}
+
+    def record(self, stage: str, seconds: float) -> None:
+        with self._lock:
+            ring = self._ms.get(stage)
+            if ring is None:
+                ring = self._ms[stage] = collections.deque(maxlen=RING)
+            ring.append(seconds * 1000.0)
+
+    def summary(self) -> dict[str, dict[str, float]]:
+        with self._lock:
+            rings = {k: np.fromiter(v, float) for k, v in self._ms.items() if v}
+        return {k: {"median_ms": round(float(np.median(a)), 3),
+                    "p95_ms": round(float(np.percentile(a, 95)), 3),
+                    "p99_ms": round(float(np.percentile(a, 99)), 3),
+                    "max_ms": round(float(a.max()), 3),
+                    "count": int(a.size)} for k, a in rings.items()}
+
+
+class Stopwatch:
+    """`with timer.stage("effect:mirror"):` records how long the block took."""
+
+    def __init__(self, times: StageTimes, stage: str):
+        self.times, self.stage = times, stage
+
+    def __enter__(self) -> "Stopwatch":
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        self.times.record(self.stage, time.perf_counter() - self.start)
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this process (Linux reports ru_maxrss in KiB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+
+
+@dataclass
+class RunSummary:
+    source: str
+    output: str
+    mode: str
+    frames_in: int = 0
+    frames_out: int = 0
+    dropped: int = 0
+    seconds: float = 0.0
+    stages: dict[str, dict[str, float]] = field(default_factory=dict)
+    analysis: dict[str, dict[str, int]] = field(default_factory=dict)
+    peak_rss_mb: float = 0.0
+    ended_by: str = ""
+    error: str = ""
+
+    @property
+    def fps(self) -> float:
+        return self.frames_out / self.seconds if self.seconds > 0 else 0.0
+
+    def as_dict(self) -> dict[str, Any]:
+        data = dict(self.__dict__)
+        data["fps"] = round(self.fps, 2)
+        data["seconds"] = round(self.seconds, 3)
+        data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
+        return data
+
+    def lines(self) -> list[str]:
+        out = [f"{self.source} -> {self.output}, mode {self.mode}: ended by {self.ended_by}",
+               f"frames in {self.frames_in}, out {self.frames_out}, dropped {self.dropped}, "
+               f"{self.fps:.1f} fps over {self.seconds:.1f} s, peak RSS {self.peak_rss_mb:.0f} MB"]
+        for name, counts in self.analysis.items():
+            out.append(f"analysis {name}: {counts['processed']} frames analysed, "
+                       f"{counts['dropped']} skipped as stale")
+        for stage, t in self.stages.items():
+            out.append(f"  {stage:<24} median {t['median_ms']:8.2f} ms   p95 {t['p95_ms']:8.2f} ms")
+        return out

@@ -1,0 +1,92 @@
+"""Outputs: pixels that arrive are the pixels that were sent, in the order they were sent."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from appliance.outputs import create_output, parse_output_spec
+from appliance.outputs.screen import ScreenOutput, letterbox_rgb
+from appliance.sources.synthetic import SyntheticSource, decode_index
+
+
+def frames_in(path) -> list[np.ndarray]:
+    cap = cv2.VideoCapture(str(path))
+    out = []
+    while True:
+        ok, image = cap.read()
+        if not ok:
+            return out
+        out.append(image)
+
+
+@pytest.mark.parametrize("suffix", [".mp4", ".avi"])
+def test_video_file_holds_every_frame_in_order(tmp_path, suffix):
+    path = tmp_path / f"out{suffix}"
+    output = create_output(f"file:{path}")
+    source = SyntheticSource(320, 240, 25)
+    output.open(320, 240, 25)
+    for i in range(37):
+        output.show(source.render(i))
+    assert not path.exists(), "the target name appears only when the file is complete"
+    output.close()
+    written = frames_in(path)
+    assert [decode_index(f) for f in written] == list(range(37))
+    assert cv2.VideoCapture(str(path)).get(cv2.CAP_PROP_FPS) == pytest.approx(25)
+
+
+def test_png_output_is_lossless(tmp_path, sample_frames):
+    path = tmp_path / "frame.png"
+    output = create_output(f"file:{path}")
+    output.open(768, 576, 10)
+    output.show(sample_frames[0])
+    output.show(sample_frames[1])
+    output.close()
+    assert np.array_equal(cv2.imread(str(path)), sample_frames[1])
+    assert [p.name for p in tmp_path.iterdir()] == ["frame.png"]  # no temp file left behind
+
+
+def test_window_output_shows_the_frame_letterboxed(sdl_dummy, sample_frames):
+    screen = ScreenOutput.for_window(driver="dummy")
+    screen.open(768, 576, 10)
+    try:
+        screen.show(sample_frames[0])
+        assert np.array_equal(screen.pixels(), sample_frames[0])
+        assert screen.commands() == []
+    finally:
+        screen.close()
+
+
+def test_letterbox_keeps_aspect_and_centres():
+    wide = np.full((100, 400, 3), 200, np.uint8)
+    rgb, (x, y) = letterbox_rgb(wide, 200, 200)
+    assert rgb.shape == (50, 200, 3) and (x, y) == (0, 75)
+
+
+def test_window_keys_become_commands(sdl_dummy, sample_frames):
+    import pygame
+    screen = ScreenOutput.for_window(driver="dummy")
+    screen.open(320, 240, 10)
+    try:
+        for key in (pygame.K_RIGHT, pygame.K_LEFT, pygame.K_ESCAPE):
+            pygame.event.post(pygame.event.Event(pygame.KEYDOWN, key=key, mod=0))
+        assert screen.commands() == ["next_mode", "previous_mode", "quit"]
+    finally:
+        screen.close()
+
+
+def test_hdmi_without_a_screen_is_a_clear_error(sdl_dummy):
+    from appliance.errors import OutputError
+    hdmi = ScreenOutput.for_hdmi()  # kmsdrm: no DRM device with a connected screen here
+    with pytest.raises(OutputError, match=r"hdmi \(kmsdrm\): cannot open the display"):
+        hdmi.open(640, 480, 30)
+
+
+@pytest.mark.parametrize("spec, message", [
+    ("screen", "unknown output 'screen'"),
+    ("file:out.gif", "cannot write 'out.gif'"),
+])
+def test_bad_output_specs(spec, message):
+    with pytest.raises(ValueError, match=message):
+        parse_output_spec(spec)
