@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -46,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--loop", action="store_true", default=None, help="start a file again at its end")
     run.set_defaults(handler=cmd_run)
 
+    service = sub.add_parser("service", help="run as the systemd service: survives bad configs, "
+                             "reloads on SIGHUP")
+    service.add_argument("--config", type=Path, help="TOML config file")
+    service.add_argument("--state-dir", type=Path, help="writable folder for the last good config "
+                         "(default: $STATE_DIRECTORY, i.e. /var/lib/appliance under systemd)")
+    service.set_defaults(handler=cmd_service)
+
     bench = sub.add_parser("bench", help="measure the pipeline with null output")
     _add_pipeline_args(bench)
     bench.add_argument("--frames", type=int, default=300, help="frames to measure (default 300)")
@@ -54,6 +62,28 @@ def build_parser() -> argparse.ArgumentParser:
                             "(default: as fast as the display loop takes them)")
     bench.add_argument("--json", type=Path, help="also write the results to this JSON file")
     bench.set_defaults(handler=cmd_bench)
+
+    models = sub.add_parser("models", help="list or verify the shipped models")
+    models_sub = models.add_subparsers(title="models commands")
+    for name, handler, text in (("list", cmd_models_list, "list the models in the manifest"),
+                                ("verify", cmd_models_verify, "check every model's file, sha256 "
+                                 "and tensor shapes against the manifest")):
+        cmd = models_sub.add_parser(name, help=text)
+        cmd.add_argument("--config", type=Path, help="TOML config file (for [models])")
+        cmd.set_defaults(handler=handler)
+
+    pose = sub.add_parser("pose", help="print the poses found in a source, frame by frame")
+    pose.add_argument("source", help="sample, synthetic, camera:N, picamera2, or a video/image path")
+    pose.add_argument("--model", help="pose model name (default: [models] pose)")
+    pose.add_argument("--json", action="store_true", help="one JSON line per frame")
+    pose.add_argument("--frames", type=int, default=0, help="stop after N frames (0: all)")
+    pose.add_argument("--config", type=Path, help="TOML config file")
+    pose.set_defaults(handler=cmd_pose)
+
+    doctor = sub.add_parser("doctor", help="check camera, screen, models, GPIO, heat and disk "
+                            "for an installer")
+    doctor.add_argument("--config", type=Path, help="TOML config file")
+    doctor.set_defaults(handler=cmd_doctor)
 
     config = sub.add_parser("config", help="check or show the config")
     config_sub = config.add_subparsers(title="config commands")
@@ -86,9 +116,26 @@ def load_settings(args: argparse.Namespace) -> Settings:
     return settings
 
 
+class JournalFormatter(logging.Formatter):
+    """Under systemd, stderr goes to the journal: a "<N>" prefix carries each line's level."""
+
+    PRIORITIES = {logging.DEBUG: 7, logging.INFO: 6, logging.WARNING: 4, logging.ERROR: 3,
+                  logging.CRITICAL: 2}
+
+    def format(self, record: logging.LogRecord) -> str:
+        priority = self.PRIORITIES.get(record.levelno, 6)
+        return "\n".join(f"<{priority}>{line}" for line in super().format(record).splitlines())
+
+
 def setup_logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s")
+    handler = logging.StreamHandler(sys.stderr)
+    if os.environ.get("JOURNAL_STREAM"):
+        handler.setFormatter(JournalFormatter("%(name)s: %(message)s"))
+    else:
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)-7s %(name)s: %(message)s"))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -102,6 +149,13 @@ def cmd_run(args: argparse.Namespace) -> int:
         print(f"appliance: {summary.error}", file=sys.stderr)
         return 3
     return 0
+
+
+def cmd_service(args: argparse.Namespace) -> int:
+    from appliance.service import Service, default_state_dir
+
+    setup_logging("info")
+    return Service(args.config, args.state_dir or default_state_dir()).run()
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -129,3 +183,79 @@ def cmd_config_check(args: argparse.Namespace) -> int:
 def cmd_config_show(args: argparse.Namespace) -> int:
     print(dump_toml(load_config(args.config)), end="")
     return 0
+
+
+def _store(args: argparse.Namespace):
+    from appliance.inference.manifest import ModelStore
+    settings = load_config(args.config)
+    setup_logging("warning")
+    return ModelStore.from_settings(settings.models), settings
+
+
+def cmd_models_list(args: argparse.Namespace) -> int:
+    store, _ = _store(args)
+    print(f"models in {store.dir}:")
+    for name, entry in store.entries.items():
+        shape = "x".join(str(v) for v in entry.inputs[0].shape[1:3])
+        fidelity = entry.raw.get("fidelity", {})
+        error = fidelity.get("mean_keypoint_error_px")
+        note = f"keypoint error {error} px vs float" if error is not None else ""
+        print(f"  {name:<22} {entry.task:<14} {entry.raw['quantization']:<26} {shape:>9}  {note}")
+    return 0
+
+
+def cmd_models_verify(args: argparse.Namespace) -> int:
+    store, _ = _store(args)
+    problems = store.verify_all()
+    for name, problem in problems.items():
+        print(f"FAIL {problem}" if problem else f"ok   {name}")
+    bad = sum(1 for p in problems.values() if p)
+    print(f"{len(problems) - bad} of {len(problems)} models verified with {store.runtime.label}")
+    return 5 if bad else 0
+
+
+def cmd_pose(args: argparse.Namespace) -> int:
+    from appliance.inference.pose import create_estimator
+    from appliance.sources import create_source
+
+    if args.frames < 0:
+        raise ConfigError([f"--frames: {args.frames} is out of range (expected a value >= 0)"])
+    store, settings = _store(args)
+    try:
+        source = create_source(args.source, width=settings.source.width,
+                               height=settings.source.height, fps=settings.source.fps)
+    except ValueError as exc:
+        raise ConfigError([f"SOURCE: {exc}"]) from None
+    estimator = create_estimator(store, args.model or settings.models.pose)
+    source.open()
+    try:
+        _print_poses(source, estimator, args.frames, args.json)
+    finally:
+        source.close()
+    return 0
+
+
+def _print_poses(source, estimator, limit: int, as_json: bool) -> None:
+    import time
+    started = time.monotonic()
+    index = 0
+    while (limit == 0 or index < limit) and (image := source.read()) is not None:
+        poses = estimator.estimate(image)
+        t = time.monotonic() - started if source.live else index / source.fps
+        if as_json:
+            record = {"frame": index, "t": round(t, 4), "poses": [p.to_json() for p in poses]}
+            print(json.dumps(record), flush=True)
+        else:
+            scores = ", ".join(f"{p.score:.2f}" for p in poses)
+            print(f"frame {index} t={t:.2f}s: {len(poses)} people ({scores})", flush=True)
+        index += 1
+
+
+def cmd_doctor(args: argparse.Namespace) -> int:
+    from appliance.doctor import run_doctor
+
+    setup_logging("error")
+    findings = run_doctor(args.config)
+    for finding in findings:
+        print(finding.line())
+    return 1 if any(f.status == "FAIL" for f in findings) else 0

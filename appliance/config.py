@@ -50,6 +50,9 @@ class OutputSettings:
                         expected="auto, window, hdmi, null, file:PATH.mp4 or file:PATH.png",
                         help="where frames go")
     title: str = setting("appliance", help="window title")
+    rotation: int = setting(0, choices=(0, 90, 180, 270), help="turn the picture clockwise")
+    fit: str = setting("fit", choices=("fit", "fill", "stretch"),
+                       help="fit: whole picture, black bars; fill: cover the screen, crop; stretch")
 
 
 @dataclass
@@ -63,6 +66,29 @@ class LoggingSettings:
     level: str = setting("info", choices=("debug", "info", "warning", "error"))
     stats_every_s: float = setting(60.0, min=0.0, max=86400.0,
                                    help="log a stats line this often (0: never)")
+
+
+@dataclass
+class ModelSettings:
+    dir: str = setting("", help="models folder with manifest.toml (empty: models_tflite/ of the install)")
+    runtime: str = setting("auto", choices=("auto", "ai_edge_litert", "tflite_runtime"),
+                           help="TFLite runtime (auto: ai-edge-litert, else tflite-runtime)")
+    threads: int = setting(2, min=1, max=16, help="CPU threads per model")
+    edgetpu: str = setting("auto", choices=("auto", "off"),
+                           help="use NAME_edgetpu.tflite beside a model when a Coral is present")
+    pose: str = setting("movenet_multipose", help="pose model (see `appliance models list`)")
+
+
+@dataclass
+class GpioSettings:
+    enabled: bool = setting(False, help="read buttons and drive the status LED")
+    next_pin: int = setting(17, min=0, max=27, help="BCM pin of the next-mode button (to ground)")
+    previous_pin: int = setting(0, min=0, max=27, help="BCM pin of the previous-mode button (0: none)")
+    led_pin: int = setting(0, min=0, max=27, help="BCM pin of the status LED (0: none)")
+    long_press_s: float = setting(2.0, min=0.5, max=30.0, help="hold this long to teach a pose")
+    shutdown_press_s: float = setting(0.0, min=0.0, max=60.0,
+                                      help="hold this long to shut down safely (0: off)")
+    bounce_s: float = setting(0.05, min=0.0, max=1.0, help="debounce time")
 
 
 @dataclass
@@ -93,11 +119,13 @@ class Settings:
     output: OutputSettings = field(default_factory=OutputSettings)
     run: RunSettings = field(default_factory=RunSettings)
     logging: LoggingSettings = field(default_factory=LoggingSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+    gpio: GpioSettings = field(default_factory=GpioSettings)
     modes: dict[str, ModeSettings] = field(default_factory=default_modes)
 
 
 _SECTIONS = {"source": SourceSettings, "output": OutputSettings, "run": RunSettings,
-             "logging": LoggingSettings}
+             "logging": LoggingSettings, "models": ModelSettings, "gpio": GpioSettings}
 
 
 def load_config(path: str | Path | None) -> Settings:
@@ -136,6 +164,14 @@ def settings_from_table(raw: dict, problems: list[str]) -> Settings:
 
 
 def check_cross_fields(settings: Settings, problems: list[str], mode_key: str = "run.mode") -> None:
+    gpio = settings.gpio
+    pins = [p for p in (gpio.next_pin, gpio.previous_pin, gpio.led_pin) if p]
+    if len(pins) != len(set(pins)):
+        problems.append(f"gpio: two functions share a pin ({', '.join(map(str, pins))}) "
+                        "(expected different pins for next, previous and led)")
+    if gpio.shutdown_press_s and gpio.shutdown_press_s <= gpio.long_press_s:
+        problems.append(f"gpio.shutdown_press_s: {gpio.shutdown_press_s} must be longer than "
+                        f"long_press_s ({gpio.long_press_s}) (expected 0 or a longer hold)")
     if settings.run.mode not in settings.modes:
         problems.append(f"{mode_key}: unknown mode {settings.run.mode!r} "
                         f"(expected one of: {', '.join(settings.modes)})")

@@ -31,3 +31,9 @@ class OutputError(ApplianceError):
     """An output (window, screen, file) could not be opened or written."""
 
     exit_code = 4
+
+
+class ModelError(ApplianceError):
+    """A model file is missing, corrupt, or does not match the manifest; or no runtime loads it."""
+
+    exit_code = 5

@@ -20,13 +20,15 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from appliance.capture import Backoff, Capture
+from appliance.cards import message_card
 from appliance.config import ModeSettings
-from appliance.errors import ApplianceError, SourceError
+from appliance.errors import ApplianceError
 from appliance.frame import Frame, FrameMeta
 from appliance.modes import Mode
 from appliance.outputs import Output
@@ -38,6 +40,15 @@ log = logging.getLogger(__name__)
 
 JOIN_SECONDS = 0.8
 POLL_SECONDS = 0.1
+CARD_SECONDS = 0.5
+
+
+class PipelineObserver(Protocol):
+    """Told about the display loop from its own thread (systemd watchdog, status LED ...)."""
+
+    def frame_shown(self, pipeline: "Pipeline") -> None: ...
+
+    def stopped(self, pipeline: "Pipeline") -> None: ...
 
 
 class Analyzer(Protocol):
@@ -55,6 +66,7 @@ class PipelineOptions:
     realtime: bool = True           # pace non-live sources at their own frame rate
     wait_for_display: bool = False  # never drop: capture waits until the display took the frame
     inline_analysis: bool = False   # analyse every frame before showing it (offline renders)
+    reconnect: Backoff = field(default_factory=Backoff)  # a lost camera is retried this way
     max_frames: int = 0       # stop after this many shown frames (0: never)
     stats_every_s: float = 0.0
 
@@ -118,7 +130,8 @@ class AnalysisWorker:
 
 class Pipeline:
     def __init__(self, source: Source, output: Output, modes: dict[str, ModeSettings], mode: str,
-                 analyzers: list[Analyzer] | None = None, options: PipelineOptions | None = None):
+                 analyzers: list[Analyzer] | None = None, options: PipelineOptions | None = None,
+                 observers: list[PipelineObserver] | None = None):
         self.source = source
         self.output = output
         self.modes = modes
@@ -126,14 +139,18 @@ class Pipeline:
         self.times = StageTimes()
         self.frames: LatestSlot[Frame] = LatestSlot()
         self.workers = [AnalysisWorker(a, self.times) for a in analyzers or []]
+        self.observers = list(observers or [])
         self.mode_name = mode
         self.mode: Mode | None = None
         self.frames_out = 0
         self._stop = threading.Event()
         self._ended_by = ""
-        self._capture_error: BaseException | None = None
-        self._capture = threading.Thread(target=self._capture_loop, name="capture", daemon=True)
+        waits = self.options.wait_for_display or self.options.inline_analysis
+        self.capture = Capture(source, self.frames, self.times, self._stop,
+                               pace=self.options.realtime and not waits, wait_for_display=waits,
+                               backoff=self.options.reconnect)
         self._output_open = False
+        self._last_card_at = 0.0
 
     # -- control, callable from any thread (signal handlers, buttons) --------------------
     def stop(self, reason: str = "stop requested") -> None:
@@ -142,11 +159,14 @@ class Pipeline:
             self._stop.set()
 
     def switch_mode(self, step: int) -> str:
+        """Ask for the mode `step` places on (wrapping); the display loop switches to it."""
         names = list(self.modes)
         self._pending_mode = names[(names.index(self.mode_name) + step) % len(names)]
         return self._pending_mode
 
     _pending_mode: str | None = None
+    _output_size = (640, 480)
+    cards_shown = 0
     _started = 0.0
     _last_shown_at = 0.0
 
@@ -157,7 +177,7 @@ class Pipeline:
         self._started = time.monotonic()
         try:
             self.mode = Mode(self.mode_name, self.modes[self.mode_name])
-            self._capture.start()
+            self.capture.start()
             if not self.options.inline_analysis:
                 for worker in self.workers:
                     worker.start()
@@ -165,8 +185,8 @@ class Pipeline:
         finally:
             self._shutdown()
         summary = self._summary()
-        if self._capture_error is not None:
-            summary.error = str(self._capture_error)
+        if self.capture.error is not None:
+            summary.error = str(self.capture.error)
         return summary
 
     def _display_loop(self) -> None:
@@ -175,7 +195,10 @@ class Pipeline:
             frame = self.frames.take(timeout=POLL_SECONDS)
             if frame is None:
                 if self.frames.closed:
-                    self.stop("end of source" if self._capture_error is None else "source error")
+                    self.stop("end of source" if self.capture.error is None else "source error")
+                elif self.capture.lost:
+                    self._show_card("camera lost - reconnecting", self.capture.lost)
+                    self._handle_commands()
                 continue
             self._show(frame)
             self._handle_commands()
@@ -199,7 +222,7 @@ class Pipeline:
         if not self._output_open:
             h, w = image.shape[:2]
             self.output.open(w, h, self.source.fps)
-            self._output_open = True
+            self._output_open, self._output_size = True, (w, h)
         with Stopwatch(self.times, "output"):
             self.output.show(image)
         shown_at = time.monotonic()
@@ -208,6 +231,19 @@ class Pipeline:
             self.times.record("display interval", shown_at - self._last_shown_at)
         self._last_shown_at = shown_at
         self.frames_out += 1
+        for observer in self.observers:
+            observer.frame_shown(self)
+
+    def _show_card(self, title: str, detail: str) -> None:
+        """Put a message on screen (twice a second at most) while there are no frames."""
+        now = time.monotonic()
+        if now - self._last_card_at < CARD_SECONDS or not self._output_open:
+            return
+        self._last_card_at = now
+        self.output.show(message_card(*self._output_size, title, detail))
+        self.cards_shown += 1
+        for observer in self.observers:
+            observer.frame_shown(self)  # the loop is alive: the watchdog must not fire
 
     def _handle_commands(self) -> None:
         for command in self.output.commands():
@@ -229,45 +265,20 @@ class Pipeline:
         old.close()
         log.info("mode: %s", name)
 
-    def _capture_loop(self) -> None:
-        waits = self.options.wait_for_display or self.options.inline_analysis
-        pace = self.options.realtime and not self.source.live and not waits
-        start = time.monotonic()
-        index = 0
-        try:
-            while not self._stop.is_set():
-                with Stopwatch(self.times, "source"):
-                    image = self.source.read()
-                if image is None:
-                    return
-                now = time.monotonic()
-                if pace:
-                    delay = start + index / self.source.fps - now
-                    if delay > 0 and self._stop.wait(delay):
-                        return
-                    now = time.monotonic()
-                t = (now - start) if self.source.live else index / self.source.fps
-                frame = Frame(image, FrameMeta(index=index, t=t, captured_at=now))
-                if not self.frames.put(frame, block=waits):
-                    return
-                index += 1
-        except SourceError as exc:
-            log.error("%s", exc)
-            self._capture_error = exc
-        except Exception as exc:  # a driver bug must end the run cleanly, not hang it
-            log.exception("source %s failed", self.source.description)
-            self._capture_error = SourceError(f"{self.source.description}: {exc}")
-        finally:
-            self.frames.close()
+    def recent_fps(self) -> float:
+        """Frames per second over the recent display intervals (0 before two frames)."""
+        interval = self.times.summary().get("display interval")
+        return 1000.0 / interval["median_ms"] if interval and interval["median_ms"] > 0 else 0.0
 
     def _shutdown(self) -> None:
         self.stop(self._ended_by or "error")
+        for observer in self.observers:
+            observer.stopped(self)
         self.frames.close()
         for worker in self.workers:
             worker.stop()
         deadline = time.monotonic() + JOIN_SECONDS
-        if self._capture.is_alive():
-            self._capture.join(max(0.0, deadline - time.monotonic()))
+        self.capture.join(max(0.0, deadline - time.monotonic()))
         for worker in self.workers:
             worker.join(max(0.0, deadline - time.monotonic()))
         for closer in (self.output.close, self.source.close, self._close_mode, self._close_analyzers):

@@ -9,6 +9,8 @@ import threading
 from typing import Iterator
 
 from appliance.config import Settings
+from appliance.device.controls import attach_controls
+from appliance.device.notify import Notifier, SystemdObserver
 from appliance.outputs import create_output, parse_output_spec
 from appliance.pipeline import Analyzer, Pipeline, PipelineOptions
 from appliance.sources import create_source
@@ -18,20 +20,29 @@ log = logging.getLogger(__name__)
 
 
 def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
-                   analyzers: list[Analyzer] | None = None, output_spec: str | None = None) -> Pipeline:
+                   analyzers: list[Analyzer] | None = None, output_spec: str | None = None,
+                   notifier: Notifier | None = None) -> Pipeline:
     """The pipeline settings describe. A file played into a file records every frame, unpaced:
     nobody watches it live, so there is no reason to drop frames or to wait for the clock."""
     s = settings.source
     source = create_source(s.spec, width=s.width, height=s.height, fps=s.fps, loop=s.loop)
     spec = output_spec or settings.output.spec
-    output = create_output(spec, settings.output.title)
+    o = settings.output
+    output = create_output(spec, o.title, o.fit, o.rotation)
     if options is None:
         recording = parse_output_spec(spec).kind in ("video", "still") and not source.live
         options = PipelineOptions(realtime=s.realtime and not recording,
                                   wait_for_display=recording,
                                   max_frames=frame_limit(settings, spec),
                                   stats_every_s=settings.logging.stats_every_s)
-    return Pipeline(source, output, settings.modes, settings.run.mode, analyzers, options)
+    observers = []
+    notifier = notifier or Notifier()
+    if notifier.enabled:
+        observers.append(SystemdObserver(notifier))
+    pipeline = Pipeline(source, output, settings.modes, settings.run.mode, analyzers, options,
+                        observers)
+    attach_controls(pipeline, settings.gpio)
+    return pipeline
 
 
 def frame_limit(settings: Settings, output_spec: str) -> int:

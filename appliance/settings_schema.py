@@ -17,7 +17,7 @@ Validator = Callable[[Any], str | None]
 
 
 def setting(default: Any = dataclasses.MISSING, *, min: float | None = None, max: float | None = None,
-            choices: tuple[str, ...] | None = None, check: Validator | None = None,
+            choices: tuple | None = None, check: Validator | None = None,
             expected: str = "", help: str = "", default_factory: Any = dataclasses.MISSING) -> Any:
     """A dataclass field with the bounds `build` enforces and the help `config show` prints."""
     meta = {"min": min, "max": max, "choices": choices, "check": check, "expected": expected,
@@ -122,7 +122,7 @@ def _check_bounds(value: Any, meta: Any, shown: Any = None) -> str | None:
     lo, hi, choices, check = (meta.get(k) for k in ("min", "max", "choices", "check"))
     shown = value if shown is None else shown
     if choices is not None and value not in choices:
-        return f"{shown!r} is not allowed (expected one of: {', '.join(choices)})"
+        return f"{shown!r} is not allowed (expected one of: {', '.join(map(str, choices))})"
     if lo is not None and value < lo or hi is not None and value > hi:
         return f"{shown!r} is out of range (expected {_range_word(lo, hi)})"
     if check is not None:

@@ -3,7 +3,8 @@
 #
 #   sh deploy/dev.sh demo    set up .venv, play the bundled clip through the default mode:
 #                            in a window when a desktop is present, else into a video file
-#   sh deploy/dev.sh test    set up .venv and run the whole test suite (extra args go to pytest)
+#   sh deploy/dev.sh test    set up .venv and run the whole test suite (extra args go to pytest),
+#                            then the model tests again under tflite-runtime in .venv-tflite
 #
 # Needs only Python >= 3.11 (Debian: python3 and python3-venv; installed here when run as root).
 set -eu
@@ -22,30 +23,73 @@ find_python() {
     exit 1
 }
 
-make_venv() {
-    python=$(find_python)
-    if "$python" -m venv "$VENV" 2>/dev/null; then
+make_venv() {  # make_venv DIR [PYTHON]
+    python=${2:-$(find_python)}
+    if "$python" -m venv "$1" 2>/dev/null; then
         return
     fi
-    rm -rf "$VENV"
+    rm -rf "$1"
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
         echo "dev.sh: installing python3-venv with apt" >&2
         apt-get update -qq && apt-get install -y -qq python3-venv >/dev/null
-        "$python" -m venv "$VENV" && return
+        "$python" -m venv "$1" && return
     fi
     echo "dev.sh: cannot create a virtual environment (Debian: sudo apt install python3-venv)" >&2
     exit 1
 }
 
 ensure_venv() {
-    [ -x "$VENV/bin/python" ] || make_venv
+    [ -x "$VENV/bin/python" ] || make_venv "$VENV"
     stamp="$VENV/.installed"
     if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
         echo "dev.sh: installing appliance and its dependencies into $VENV" >&2
         "$VENV/bin/python" -m pip install -q --upgrade pip
         "$VENV/bin/python" -m pip install -q -e '.[test]'
+        if command -v pkg-config >/dev/null 2>&1 && pkg-config --exists libsystemd; then
+            # the real sd_notify path (systemd-python builds against libsystemd-dev)
+            "$VENV/bin/python" -m pip install -q -e '.[test,device]'
+        fi
         touch "$stamp"
     fi
+}
+
+# tflite-runtime 2.14 is the older runtime some devices still have: wheels only up to Python 3.11,
+# and numpy < 2 only. Its own venv runs the model tests once more, so both runtimes are proven.
+TFLITE_VENV=.venv-tflite
+TFLITE_DEPS="numpy<2 opencv-python-headless pygame-ce pytest tflite-runtime==2.14.0"
+
+test_tflite_runtime() {
+    python311=""
+    for candidate in python3.11 python3; do
+        if command -v "$candidate" >/dev/null 2>&1 &&
+            "$candidate" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' 2>/dev/null; then
+            python311=$candidate
+            break
+        fi
+    done
+    if [ -z "$python311" ]; then
+        echo "dev.sh: SKIPPED the tflite-runtime pass: it needs Python 3.11 (no tflite-runtime wheel for newer)" >&2
+        return 0
+    fi
+    [ -x "$TFLITE_VENV/bin/python" ] || make_venv "$TFLITE_VENV" "$python311"
+    if [ ! -f "$TFLITE_VENV/.installed" ] || [ pyproject.toml -nt "$TFLITE_VENV/.installed" ]; then
+        echo "dev.sh: installing tflite-runtime into $TFLITE_VENV" >&2
+        "$TFLITE_VENV/bin/python" -m pip install -q --upgrade pip
+        # shellcheck disable=SC2086 # TFLITE_DEPS is a list of requirements
+        "$TFLITE_VENV/bin/python" -m pip install -q $TFLITE_DEPS
+        "$TFLITE_VENV/bin/python" -m pip install -q --no-deps -e .
+        touch "$TFLITE_VENV/.installed"
+    fi
+    echo "dev.sh: model tests under tflite-runtime" >&2
+    "$TFLITE_VENV/bin/python" -m pytest -q tests/test_models.py
+}
+
+run_tests() {
+    ensure_venv
+    status=0
+    "$VENV/bin/python" -m pytest "$@" || status=$?
+    test_tflite_runtime || status=$?
+    return $status
 }
 
 demo() {
@@ -62,6 +106,6 @@ demo() {
 
 case "${1:-}" in
     demo) shift; demo "$@" ;;
-    test) shift; ensure_venv; exec "$VENV/bin/python" -m pytest "$@" ;;
+    test) shift; run_tests "$@" ;;
     *) echo "usage: sh deploy/dev.sh demo|test [args]" >&2; exit 2 ;;
 esac

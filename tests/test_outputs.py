@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from appliance.outputs import create_output, parse_output_spec
-from appliance.outputs.screen import ScreenOutput, letterbox_rgb
+from appliance.outputs.geometry import place
+from appliance.outputs.screen import ScreenOutput
 from appliance.sources.synthetic import SyntheticSource, decode_index
 
 
@@ -58,10 +59,25 @@ def test_window_output_shows_the_frame_letterboxed(sdl_dummy, sample_frames):
         screen.close()
 
 
-def test_letterbox_keeps_aspect_and_centres():
-    wide = np.full((100, 400, 3), 200, np.uint8)
-    rgb, (x, y) = letterbox_rgb(wide, 200, 200)
-    assert rgb.shape == (50, 200, 3) and (x, y) == (0, 75)
+@pytest.mark.parametrize("fit, rotation", [("fit", 0), ("fill", 0), ("stretch", 0), ("fit", 90),
+                                           ("fit", 270), ("fill", 180)])
+def test_placement_on_a_screen_of_another_shape(fit, rotation):
+    image = np.zeros((100, 400, 3), np.uint8)
+    image[:, :200] = (0, 0, 255)   # left half red
+    image[:, 200:] = (255, 0, 0)   # right half blue
+    out = place(image, 200, 200, fit, rotation)
+    assert out.shape == (200, 200, 3)
+    if rotation == 0 and fit == "fit":
+        assert (out[:75] == 0).all() and (out[125:] == 0).all()      # bars above and below
+        assert tuple(out[100, 10]) == (0, 0, 255) and tuple(out[100, 190]) == (255, 0, 0)
+    if fit in ("fill", "stretch") and rotation == 0:
+        assert (out.sum(axis=2) > 0).all()                            # no bars
+    if rotation == 90:  # turned clockwise: the left half ends up on top
+        assert tuple(out[10, 100]) == (0, 0, 255) and tuple(out[190, 100]) == (255, 0, 0)
+    if rotation == 270:
+        assert tuple(out[10, 100]) == (255, 0, 0) and tuple(out[190, 100]) == (0, 0, 255)
+    if rotation == 180:  # filled and upside down: blue on the left now
+        assert tuple(out[100, 10]) == (255, 0, 0)
 
 
 def test_window_keys_become_commands(sdl_dummy, sample_frames):

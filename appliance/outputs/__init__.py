@@ -71,7 +71,7 @@ def desktop_present() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def create_output(spec: str, title: str = "appliance") -> Output:
+def create_output(spec: str, title: str = "appliance", fit: str = "fit", rotation: int = 0) -> Output:
     """Build the output a spec names (not yet opened)."""
     parsed = parse_output_spec(spec)
     if parsed.kind == "auto":
@@ -79,9 +79,11 @@ def create_output(spec: str, title: str = "appliance") -> Output:
         if parsed.kind == "null":
             log.warning("output auto: no desktop found, pictures are not shown "
                         "(use --output hdmi on a device, or --output file:out.mp4 to record)")
-    if parsed.kind in ("window", "hdmi"):
+    if parsed.kind == "window":
         from appliance.outputs.screen import ScreenOutput
-        return ScreenOutput.for_hdmi(title) if parsed.kind == "hdmi" else ScreenOutput.for_window(title)
+        return ScreenOutput.for_window(title, fit=fit, rotation=rotation)
+    if parsed.kind == "hdmi":
+        return create_hdmi_output(title, fit=fit, rotation=rotation)
     if parsed.kind == "video":
         from appliance.outputs.files import VideoFileOutput
         return VideoFileOutput(parsed.path)
@@ -90,3 +92,13 @@ def create_output(spec: str, title: str = "appliance") -> Output:
         return StillFileOutput(parsed.path)
     from appliance.outputs.null import NullOutput
     return NullOutput()
+
+
+def create_hdmi_output(title: str = "appliance", fbdev: str = "/dev/fb0", sysfs: str | None = None,
+                       fit: str = "fit", rotation: int = 0):
+    """Full screen without a desktop: SDL kmsdrm, else /dev/fb0, else keep retrying."""
+    from appliance.outputs.fallback import FallbackOutput
+    from appliance.outputs.fbdev import FbdevOutput
+    from appliance.outputs.screen import ScreenOutput
+    return FallbackOutput([lambda: ScreenOutput.for_hdmi(title, fit=fit, rotation=rotation),
+                           lambda: FbdevOutput(fbdev, sysfs, fit, rotation)])

@@ -6,7 +6,7 @@ directly with no desktop, full screen, cursor hidden. pygame-ce's aarch64 wheels
 built with kmsdrm (PyPI's `pygame` wheels do not), which is why the project depends on
 pygame-ce. Tests use SDL's `dummy` driver and read the pixels back with `pixels()`.
 
-Frames are letterboxed: scaled to fit the screen with their aspect ratio kept, centred on black.
+Frames are placed by `geometry.place`: rotated, then fitted (letterbox), filled or stretched.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 
 from appliance.errors import OutputError
+from appliance.outputs.geometry import place
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +37,24 @@ def _pygame():
 
 
 class ScreenOutput:
-    def __init__(self, title: str, driver: str | None, fullscreen: bool):
+    def __init__(self, title: str, driver: str | None, fullscreen: bool, fit: str = "fit",
+                 rotation: int = 0):
         self.title = title
+        self.fit, self.rotation = fit, rotation
         self.driver = driver
         self.fullscreen = fullscreen
         self.description = f"{'hdmi' if fullscreen else 'window'} ({driver or 'SDL default driver'})"
         self._pg = None
         self._screen = None
+        self._canvas: np.ndarray | None = None
 
     @classmethod
-    def for_window(cls, title: str = "appliance", driver: str | None = None) -> "ScreenOutput":
-        return cls(title, driver, fullscreen=False)
+    def for_window(cls, title: str = "appliance", driver: str | None = None, **placement) -> "ScreenOutput":
+        return cls(title, driver, fullscreen=False, **placement)
 
     @classmethod
-    def for_hdmi(cls, title: str = "appliance", driver: str = "kmsdrm") -> "ScreenOutput":
-        return cls(title, driver, fullscreen=True)
+    def for_hdmi(cls, title: str = "appliance", driver: str = "kmsdrm", **placement) -> "ScreenOutput":
+        return cls(title, driver, fullscreen=True, **placement)
 
     def open(self, width: int, height: int, fps: float) -> None:
         pg = self._pg = _pygame()
@@ -62,6 +66,8 @@ class ScreenOutput:
                 self._screen = pg.display.set_mode((0, 0), pg.FULLSCREEN)
                 pg.mouse.set_visible(False)
             else:
+                if self.rotation in (90, 270):
+                    width, height = height, width
                 self._screen = pg.display.set_mode((width, height), pg.RESIZABLE)
         except pg.error as exc:
             pg.display.quit()
@@ -74,11 +80,11 @@ class ScreenOutput:
         pg = self._pg
         screen = self._screen
         sw, sh = screen.get_size()
-        rgb, (x, y) = letterbox_rgb(image, sw, sh)
-        surface = pg.image.frombuffer(rgb.data, (rgb.shape[1], rgb.shape[0]), "RGB")
-        if (x, y) != (0, 0):
-            screen.fill((0, 0, 0))
-        screen.blit(surface, (x, y))
+        if self._canvas is None or self._canvas.shape[:2] != (sh, sw):
+            self._canvas = np.zeros((sh, sw, 3), np.uint8)
+        rgb = cv2.cvtColor(place(image, sw, sh, self.fit, self.rotation, out=self._canvas),
+                           cv2.COLOR_BGR2RGB)
+        screen.blit(pg.image.frombuffer(rgb.data, (sw, sh), "RGB"), (0, 0))
         pg.display.flip()
 
     def commands(self) -> list[str]:
@@ -106,14 +112,3 @@ class ScreenOutput:
         if self._pg is not None:
             self._pg.display.quit()
             self._screen = None
-
-
-def letterbox_rgb(image: np.ndarray, width: int, height: int) -> tuple[np.ndarray, tuple[int, int]]:
-    """Scale a BGR image to fit width x height keeping its aspect; return RGB and its offset."""
-    h, w = image.shape[:2]
-    scale = min(width / w, height / h)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    if size != (w, h):
-        image = cv2.resize(image, size, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
-    rgb = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
-    return rgb, ((width - size[0]) // 2, (height - size[1]) // 2)

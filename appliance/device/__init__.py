@@ -1,0 +1,1 @@
+"""The device side: systemd supervision, buttons and LED, screens without a desktop."""

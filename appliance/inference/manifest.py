@@ -1,0 +1,181 @@
+"""models_tflite/manifest.toml: what each shipped model is, and the check that it still is.
+
+Start-up verifies every model against its entry (present, sha256, input/output shapes). A bad
+model is named in one log line and only the modes that need it are affected.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from appliance.errors import ModelError
+from appliance.inference.runtime import Runtime, TFLiteModel
+
+log = logging.getLogger(__name__)
+
+MANIFEST = "manifest.toml"
+TASKS = ("pose_single", "pose_multi", "posenet", "segmentation", "style_transfer", "style_predict")
+REQUIRED = ("file", "sha256", "task", "source", "licence", "quantization", "preprocess",
+            "inputs", "outputs")
+
+
+@dataclass(frozen=True)
+class TensorSpec:
+    name: str
+    shape: tuple[int, ...]
+    dtype: str
+    tensor: str = ""
+
+
+@dataclass
+class ModelEntry:
+    name: str
+    file: str
+    sha256: str
+    task: str
+    inputs: list[TensorSpec]
+    outputs: list[TensorSpec]
+    raw: dict[str, Any] = field(default_factory=dict)
+
+    def output_names(self) -> dict[str, str]:
+        """Runtime tensor name -> the name decoders use."""
+        return {o.tensor: o.name for o in self.outputs if o.tensor}
+
+
+def default_models_dir() -> Path:
+    """$APPLIANCE_MODELS, else models_tflite/ beside the package (a checkout or the device install)."""
+    env = os.environ.get("APPLIANCE_MODELS")
+    return Path(env) if env else Path(__file__).resolve().parents[2] / "models_tflite"
+
+
+def load_manifest(models_dir: Path) -> dict[str, ModelEntry]:
+    path = Path(models_dir) / MANIFEST
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ModelError(f"{path}: not found (expected the models folder, see [models] dir)") from None
+    except (OSError, tomllib.TOMLDecodeError) as exc:
+        raise ModelError(f"{path}: cannot read ({exc})") from None
+    models = raw.get("models")
+    if not isinstance(models, dict) or not models:
+        raise ModelError(f"{path}: models: expected [models.NAME] tables")
+    return {name: _entry(path, name, table) for name, table in models.items()}
+
+
+def _entry(path: Path, name: str, table: Any) -> ModelEntry:
+    where = f"{path}: models.{name}"
+    missing = [k for k in REQUIRED if not isinstance(table, dict) or k not in table]
+    if missing:
+        raise ModelError(f"{where}: missing {', '.join(missing)}")
+    if table["task"] not in TASKS:
+        raise ModelError(f"{where}.task: {table['task']!r} is not one of {', '.join(TASKS)}")
+    try:
+        inputs = [_tensor(t) for t in table["inputs"]]
+        outputs = [_tensor(t) for t in table["outputs"]]
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelError(f"{where}: inputs/outputs: expected {{name, shape, dtype}} tables ({exc})") from None
+    return ModelEntry(name, table["file"], table["sha256"], table["task"], inputs, outputs, table)
+
+
+def _tensor(table: dict) -> TensorSpec:
+    return TensorSpec(str(table["name"]), tuple(int(v) for v in table["shape"]), str(table["dtype"]),
+                      str(table.get("tensor", "")))
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_file(entry: ModelEntry, models_dir: Path) -> str | None:
+    """Why the model's file does not match its entry, or None. Reads the file once."""
+    path = Path(models_dir) / entry.file
+    if not path.is_file():
+        return f"{entry.name}: {path} is missing"
+    actual = sha256_of(path)
+    if actual != entry.sha256:
+        return f"{entry.name}: {path} is corrupt or replaced (sha256 {actual[:12]}..., manifest says {entry.sha256[:12]}...)"
+    return None
+
+
+def check_shapes(entry: ModelEntry, model: TFLiteModel) -> str | None:
+    """Why the loaded model's tensors differ from the manifest, or None."""
+    actual_in = [tuple(int(v) for v in model.input["shape"])]
+    actual_out = sorted(tuple(int(v) for v in d["shape"]) for d in model.outputs)
+    want_in = [entry.inputs[0].shape]
+    want_out = sorted(o.shape for o in entry.outputs)
+    if actual_in != want_in or actual_out != want_out:
+        return (f"{entry.name}: tensor shapes differ from the manifest "
+                f"(inputs {actual_in} vs {want_in}, outputs {actual_out} vs {want_out})")
+    return None
+
+
+class ModelStore:
+    """The models folder as the appliance uses it: verified once, loaded on demand, cached."""
+
+    def __init__(self, models_dir: Path | None = None, runtime: Runtime | None = None,
+                 threads: int = 2, edgetpu: str = "auto"):
+        self.dir = Path(models_dir) if models_dir else default_models_dir()
+        self.entries = load_manifest(self.dir)
+        self._runtime = runtime
+        self.threads = threads
+        self.edgetpu = edgetpu
+        self._problems: dict[str, str | None] = {}
+        self._loaded: dict[str, TFLiteModel] = {}
+
+    @classmethod
+    def from_settings(cls, settings) -> "ModelStore":
+        """From a config's [models] section (runtime imported lazily, on first load)."""
+        from appliance.inference.runtime import load_runtime
+        runtime = None if settings.runtime == "auto" else load_runtime(settings.runtime)
+        return cls(Path(settings.dir) if settings.dir else None, runtime, settings.threads,
+                   settings.edgetpu)
+
+    @property
+    def runtime(self) -> Runtime:
+        if self._runtime is None:
+            from appliance.inference.runtime import load_runtime
+            self._runtime = load_runtime()
+        return self._runtime
+
+    def problem(self, name: str) -> str | None:
+        """Why `name` cannot be used (verified on first ask, then remembered), or None."""
+        if name not in self.entries:
+            return f"{name}: not in {self.dir / MANIFEST} (known: {', '.join(self.entries)})"
+        if name not in self._problems:
+            problem = check_file(self.entries[name], self.dir)
+            if problem is None:
+                try:
+                    problem = check_shapes(self.entries[name], self._load(name))
+                except ModelError as exc:
+                    problem = str(exc)
+            if problem:
+                log.error("model %s", problem)
+            self._problems[name] = problem
+        return self._problems[name]
+
+    def verify_all(self) -> dict[str, str | None]:
+        return {name: self.problem(name) for name in self.entries}
+
+    def load(self, name: str) -> TFLiteModel:
+        """The loaded model, after verification; ModelError names what is wrong."""
+        problem = self.problem(name)
+        if problem:
+            raise ModelError(problem)
+        return self._load(name)
+
+    def _load(self, name: str) -> TFLiteModel:
+        if name not in self._loaded:
+            entry = self.entries[name]
+            self._loaded[name] = TFLiteModel(self.dir / entry.file, self.runtime, self.threads,
+                                             self.edgetpu, entry.output_names())
+        return self._loaded[name]

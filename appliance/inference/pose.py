@@ -1,0 +1,209 @@
+"""Pose models in, one `Pose` type out: 17 COCO keypoints in frame pixels, a box and a score.
+
+MoveNet (single and multi) and PoseNet each want a square RGB input; `Letterbox` scales any
+frame (or a region of it) to fit, pads bottom/right with black, and maps the model's
+coordinates back to frame pixels, so poses are right for any aspect ratio. The model input
+buffer is allocated once and reused every frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from appliance.errors import ModelError
+from appliance.inference.manifest import ModelEntry, ModelStore
+from appliance.inference.runtime import TFLiteModel
+
+KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
+             "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
+             "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
+SKELETON = ((0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11),
+            (6, 12), (11, 12), (11, 13), (13, 15), (12, 14), (14, 16))
+
+
+@dataclass
+class Pose:
+    """keypoints: (17, 3) float32 of [x, y, score] in source pixels, COCO order."""
+
+    keypoints: np.ndarray
+    box: tuple[float, float, float, float]
+    score: float
+
+    def to_json(self) -> dict:
+        return {"score": round(float(self.score), 4),
+                "box": [round(float(v), 1) for v in self.box],
+                "keypoints": [[round(float(x), 1), round(float(y), 1), round(float(s), 4)]
+                              for x, y, s in self.keypoints]}
+
+
+def box_of(keypoints: np.ndarray, min_score: float = 0.2) -> tuple[float, float, float, float]:
+    seen = keypoints[keypoints[:, 2] >= min_score]
+    if len(seen) == 0:
+        seen = keypoints
+    return (float(seen[:, 0].min()), float(seen[:, 1].min()),
+            float(seen[:, 0].max()), float(seen[:, 1].max()))
+
+
+class Letterbox:
+    """A reusable square uint8 RGB model input, and the way back to frame pixels."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self.buffer = np.zeros((1, size, size, 3), np.uint8)
+        self.scale = 1.0
+        self.origin = (0.0, 0.0)
+        self._filled = (size, size)
+        self.frame_size = (size, size)
+
+    def fill(self, image_bgr: np.ndarray, region: tuple[int, int, int, int] | None = None) -> np.ndarray:
+        """Put `image_bgr` (or its x0,y0,x1,y1 `region`) into the buffer; return the buffer."""
+        self.frame_size = (image_bgr.shape[1], image_bgr.shape[0])
+        if region is not None:
+            x0, y0, x1, y1 = region
+            image_bgr = image_bgr[y0:y1, x0:x1]
+            self.origin = (float(x0), float(y0))
+        else:
+            self.origin = (0.0, 0.0)
+        h, w = image_bgr.shape[:2]
+        self.scale = self.size / max(h, w)
+        nw, nh = min(self.size, round(w * self.scale)), min(self.size, round(h * self.scale))
+        if (nw, nh) != self._filled:
+            self.buffer[:] = 0  # clear the padding only when the geometry changes
+            self._filled = (nw, nh)
+        view = self.buffer[0, :nh, :nw]
+        resized = cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
+        cv2.cvtColor(resized, cv2.COLOR_BGR2RGB, dst=view)
+        return self.buffer
+
+    def to_frame(self, x_input: np.ndarray, y_input: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Model-input pixels -> source-frame pixels."""
+        return x_input / self.scale + self.origin[0], y_input / self.scale + self.origin[1]
+
+    def clip_box(self, box: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """A box clipped to the source frame (models may reach into the black padding)."""
+        w, h = self.frame_size
+        x0, y0, x1, y1 = box
+        return (min(max(x0, 0.0), w), min(max(y0, 0.0), h), min(max(x1, 0.0), w), min(max(y1, 0.0), h))
+
+
+class PoseEstimator(Protocol):
+    name: str
+
+    def estimate(self, image_bgr: np.ndarray) -> list[Pose]: ...
+
+
+class _SquareInputModel:
+    """A pose model with a square uint8 input, fed through one reused Letterbox."""
+
+    default_min_score = 0.2
+
+    def __init__(self, name: str, model: TFLiteModel, min_score: float | None = None):
+        self.name = name
+        self.model = model
+        self.letterbox = Letterbox(model.input_shape[1])
+        self.min_score = self.default_min_score if min_score is None else min_score
+
+
+class MoveNetSingle(_SquareInputModel):
+    """MoveNet Lightning/Thunder: one person, [1,1,17,3] of [y, x, score] in 0-1 of the input."""
+
+    def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
+        out = next(iter(self.model.run(self.letterbox.fill(image_bgr, region)).values()))
+        raw = out.reshape(17, 3)
+        size = self.letterbox.size
+        x, y = self.letterbox.to_frame(raw[:, 1] * size, raw[:, 0] * size)
+        keypoints = np.stack([x, y, raw[:, 2]], axis=1).astype(np.float32)
+        score = float(raw[:, 2].mean())
+        if score < self.min_score:
+            return []
+        return [Pose(keypoints, self.letterbox.clip_box(box_of(keypoints)), score)]
+
+
+def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
+    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
+    inter = iw * ih
+    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+    return inter / union if union > 0 else 0.0
+
+
+def without_duplicates(poses: list[Pose], max_iou: float = 0.6) -> list[Pose]:
+    """Drop a pose whose box mostly overlaps a higher-scored one (poses sorted by score).
+
+    The int8 MultiPose model, with its post-processing kept in float, sometimes reports the
+    same person twice with nearly equal boxes; one visitor must be one track.
+    """
+    kept: list[Pose] = []
+    for pose in poses:
+        if all(box_iou(pose.box, other.box) <= max_iou for other in kept):
+            kept.append(pose)
+    return kept
+
+
+class MoveNetMulti(_SquareInputModel):
+    """MoveNet MultiPose: [1,6,56] = 6 x (17 x [y, x, score], ymin, xmin, ymax, xmax, score)."""
+
+    default_min_score = 0.3
+
+    def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
+        out = next(iter(self.model.run(self.letterbox.fill(image_bgr, region)).values()))
+        size = self.letterbox.size
+        poses = []
+        for person in out.reshape(-1, 56):
+            score = float(person[55])
+            if score < self.min_score:
+                continue
+            kp = person[:51].reshape(17, 3)
+            x, y = self.letterbox.to_frame(kp[:, 1] * size, kp[:, 0] * size)
+            bx0, by0 = self.letterbox.to_frame(person[52] * size, person[51] * size)
+            bx1, by1 = self.letterbox.to_frame(person[54] * size, person[53] * size)
+            keypoints = np.stack([x, y, kp[:, 2]], axis=1).astype(np.float32)
+            box = self.letterbox.clip_box((float(bx0), float(by0), float(bx1), float(by1)))
+            poses.append(Pose(keypoints, box, score))
+        return without_duplicates(sorted(poses, key=lambda p: -p.score))
+
+
+class PoseNetSingle(_SquareInputModel):
+    """PoseNet MobileNetV1, single-pose decoding: per keypoint the heatmap's best cell + offset.
+
+    Output stride 16; heatmaps are logits (sigmoid gives the score); offsets are input pixels,
+    channels 0-16 dy and 17-33 dx. (Multi-person decoding with the displacement maps is not
+    implemented: MoveNet MultiPose is the multi-person model.)
+    """
+
+    STRIDE = 16
+
+    def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
+        out = self.model.run(self.letterbox.fill(image_bgr, region))
+        heatmaps, offsets = out["heatmaps"][0], out["offsets"][0]
+        rows, cols, count = heatmaps.shape
+        best = heatmaps.reshape(-1, count).argmax(axis=0)
+        gy, gx = np.divmod(best, cols)
+        k = np.arange(count)
+        y = gy * self.STRIDE + offsets[gy, gx, k]
+        x = gx * self.STRIDE + offsets[gy, gx, k + count]
+        scores = 1.0 / (1.0 + np.exp(-heatmaps[gy, gx, k]))
+        fx, fy = self.letterbox.to_frame(x, y)
+        keypoints = np.stack([fx, fy, scores], axis=1).astype(np.float32)
+        score = float(scores.mean())
+        if score < self.min_score:
+            return []
+        return [Pose(keypoints, self.letterbox.clip_box(box_of(keypoints)), score)]
+
+
+DECODERS = {"pose_single": MoveNetSingle, "pose_multi": MoveNetMulti, "posenet": PoseNetSingle}
+
+
+def pose_models(store: ModelStore) -> list[str]:
+    return [name for name, entry in store.entries.items() if entry.task in DECODERS]
+
+
+def create_estimator(store: ModelStore, name: str) -> PoseEstimator:
+    entry: ModelEntry | None = store.entries.get(name)
+    if entry is None or entry.task not in DECODERS:
+        raise ModelError(f"{name}: not a pose model (expected one of: {', '.join(pose_models(store))})")
+    return DECODERS[entry.task](name, store.load(name))

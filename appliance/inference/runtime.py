@@ -1,0 +1,143 @@
+"""One loader for both TFLite runtimes, with the Edge TPU where it is really there.
+
+ai-edge-litert is LiteRT, the successor of tflite-runtime: it hands int8 graphs to XNNPACK and
+works with numpy 2, so it is preferred. tflite-runtime 2.14 (its last release, no wheel past
+Python 3.11, numpy < 2 only) still runs every shipped model and is the fallback. Which one ran,
+with which delegate and how many threads, is logged once per model.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from appliance.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+RUNTIMES = {"ai_edge_litert": "ai-edge-litert", "tflite_runtime": "tflite-runtime"}
+EDGETPU_LIBRARY = "libedgetpu.so.1"
+
+
+@dataclass(frozen=True)
+class Runtime:
+    name: str
+    version: str
+    interpreter: Callable[..., Any]
+    load_delegate: Callable[..., Any]
+
+    @property
+    def label(self) -> str:
+        return f"{RUNTIMES[self.name]} {self.version}"
+
+
+def _import_runtime(name: str) -> Runtime:
+    module = importlib.import_module(f"{name}.interpreter")
+    return Runtime(name, importlib.metadata.version(RUNTIMES[name]), module.Interpreter,
+                   module.load_delegate)
+
+
+def load_runtime(preferred: str = "auto") -> Runtime:
+    """The runtime named, or for "auto" the first of ai-edge-litert, tflite-runtime that imports."""
+    order = list(RUNTIMES) if preferred == "auto" else [preferred]
+    reasons = []
+    for name in order:
+        try:
+            return _import_runtime(name)
+        except Exception as exc:  # tflite-runtime under numpy 2 fails with AttributeError
+            reasons.append(f"{RUNTIMES[name]}: {type(exc).__name__}: {exc}")
+    raise ModelError("no TFLite runtime can be imported (" + "; ".join(reasons) +
+                     "); pip install ai-edge-litert")
+
+
+def available_runtimes() -> list[str]:
+    found = []
+    for name in RUNTIMES:
+        try:
+            _import_runtime(name)
+            found.append(name)
+        except Exception:
+            pass
+    return found
+
+
+def load_edgetpu_delegate(runtime: Runtime) -> Any:
+    """The Edge TPU delegate; OSError when libedgetpu is absent, ValueError when no Coral answers.
+
+    The library is opened with ctypes first: where it is absent, the runtime's own
+    load_delegate would fail the same way but leave a half-built object whose destructor
+    prints a traceback.
+    """
+    import ctypes
+    ctypes.CDLL(EDGETPU_LIBRARY)
+    return runtime.load_delegate(EDGETPU_LIBRARY)
+
+
+class TFLiteModel:
+    """One loaded .tflite file: `run(array)` returns its outputs by name, dequantized.
+
+    Where `NAME_edgetpu.tflite` sits beside the model and libedgetpu loads, that compiled
+    model runs on the Edge TPU; otherwise the CPU model runs and the reason is logged.
+    """
+
+    def __init__(self, path: Path, runtime: Runtime, threads: int = 2, edgetpu: str = "auto",
+                 output_names: dict[str, str] | None = None,
+                 delegate_loader: Callable[[Runtime], Any] | None = None):
+        self.path = Path(path)
+        self._load_delegate = delegate_loader or load_edgetpu_delegate
+        self.runtime = runtime
+        self.threads = threads
+        self.accelerator = "cpu"
+        self.interpreter = self._open_edgetpu() if edgetpu == "auto" else None
+        if self.interpreter is None:
+            self.interpreter = self._open(self.path)
+        self.interpreter.allocate_tensors()
+        self.input = self.interpreter.get_input_details()[0]
+        self.outputs = self.interpreter.get_output_details()
+        names = output_names or {}
+        self.output_names = [names.get(d["name"], d["name"]) for d in self.outputs]
+        log.info("model %s: %s, %d threads, on %s", self.path.name, runtime.label, threads,
+                 self.accelerator)
+
+    def _open(self, path: Path, delegates: list | None = None) -> Any:
+        try:
+            return self.runtime.interpreter(model_path=str(path), num_threads=self.threads,
+                                            experimental_delegates=delegates)
+        except (ValueError, RuntimeError) as exc:
+            raise ModelError(f"{path}: {self.runtime.label} cannot load it ({exc})") from None
+
+    def _open_edgetpu(self) -> Any | None:
+        compiled = self.path.with_name(f"{self.path.stem}_edgetpu.tflite")
+        if not compiled.is_file():
+            log.debug("model %s: no %s beside it, running on the CPU", self.path.name, compiled.name)
+            return None
+        try:
+            delegate = self._load_delegate(self.runtime)
+        except (OSError, ValueError) as exc:  # OSError: library absent; ValueError: no device
+            log.warning("model %s: Edge TPU unavailable (%s), running on the CPU", self.path.name, exc)
+            return None
+        self.accelerator = "edgetpu"
+        return self._open(compiled, [delegate])
+
+    @property
+    def input_shape(self) -> tuple[int, ...]:
+        return tuple(int(v) for v in self.input["shape"])
+
+    def run(self, array: np.ndarray) -> dict[str, np.ndarray]:
+        self.interpreter.set_tensor(self.input["index"], array)
+        self.interpreter.invoke()
+        return {name: _dequantize(self.interpreter.get_tensor(d["index"]), d)
+                for name, d in zip(self.output_names, self.outputs)}
+
+
+def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
+    scale, zero_point = detail.get("quantization", (0.0, 0))
+    if scale and values.dtype != np.float32:
+        return (values.astype(np.float32) - zero_point) * scale
+    return values

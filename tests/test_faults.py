@@ -1,0 +1,94 @@
+"""Faults the appliance must live through without a restart, each injected for real."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import numpy as np
+
+from appliance.capture import Backoff
+from appliance.config import Settings
+from appliance.errors import SourceError
+from appliance.pipeline import Pipeline, PipelineOptions
+from appliance.sources.synthetic import SyntheticSource, decode_index
+
+from test_pipeline import RecordingOutput, run_in_thread
+
+
+class UnpluggableCamera(SyntheticSource):
+    """A live camera that is unplugged after `frames_before` frames and refuses to open
+    `failed_opens` times before it is plugged back in."""
+
+    live = True
+
+    def __init__(self, frames_before: int, failed_opens: int):
+        super().__init__(320, 240, 30)
+        self.frames_before = frames_before
+        self.failed_opens = failed_opens
+        self.opens: list[float] = []
+        self.unplugged = False
+
+    def open(self):
+        self.opens.append(time.monotonic())
+        if self.unplugged:
+            if self.failed_opens > 0:
+                self.failed_opens -= 1
+                raise SourceError("camera:0: cannot open /dev/video0")
+            self.unplugged = False
+        # the index keeps counting across reconnects, like a camera's sequence numbers would not
+
+    def read(self):
+        if not self.unplugged and self._index == self.frames_before:
+            self.unplugged = True
+            self._index += 1
+            raise SourceError("camera:0: the camera stopped sending frames")
+        time.sleep(1 / self.fps)  # a camera delivers at its own pace
+        return super().read()
+
+
+def is_card(image: np.ndarray) -> bool:
+    return bool((np.abs(image.astype(int) - (32, 24, 20)).sum(axis=2) < 10).mean() > 0.8)
+
+
+def test_camera_lost_shows_a_card_and_recovers_without_restart():
+    camera = UnpluggableCamera(frames_before=10, failed_opens=3)
+    output = RecordingOutput()
+    options = PipelineOptions(realtime=True, reconnect=Backoff(initial_s=0.1, max_s=0.4))
+    pipeline = Pipeline(camera, output, Settings().modes, "passthrough", options=options)
+    def stop_soon_after_recovery():
+        deadline = time.monotonic() + 10
+        while pipeline.capture.reconnects == 0 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.5)
+        pipeline.stop("test")
+    stopper = threading.Thread(target=stop_soon_after_recovery)
+    stopper.start()
+    summary = run_in_thread(pipeline)
+    stopper.join()
+
+    kinds = ["card" if is_card(i) else decode_index(i) for i in output.images]
+    first_card = kinds.index("card")
+    assert kinds[:first_card] == list(range(10))             # the picture until the unplug
+    after = [k for k in kinds[first_card:] if k != "card"]
+    assert after and after[0] > 10 and after == sorted(after)  # the picture comes back
+    assert kinds.count("card") >= 2                            # the card stays up while it is gone
+    assert summary.error == "" and pipeline.capture.reconnects == 1
+    # backoff: 0.1, 0.2, 0.4, 0.4 s between attempts (the first open is the start-up one)
+    gaps = np.diff(camera.opens[1:])
+    assert len(camera.opens) == 5
+    assert all(later >= earlier * 0.9 for earlier, later in zip(gaps, gaps[1:]))
+    assert gaps[-1] >= 0.35
+
+
+def test_a_file_that_breaks_mid_run_ends_it_instead_of_retrying():
+    class BrokenFile(SyntheticSource):
+        def read(self):
+            if self._index == 3:
+                raise SourceError("clip.mp4: decoding failed")
+            return super().read()
+    output = RecordingOutput()
+    pipeline = Pipeline(BrokenFile(320, 240, 30), output, Settings().modes, "passthrough",
+                        options=PipelineOptions(realtime=False, wait_for_display=True))
+    summary = run_in_thread(pipeline)
+    assert summary.error == "clip.mp4: decoding failed" and len(output.images) == 3

@@ -1,0 +1,134 @@
+"""Buttons and LED through gpiozero's MockFactory: pins driven like real presses."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import pytest
+
+gpiozero = pytest.importorskip("gpiozero")
+from gpiozero.pins.mock import MockFactory  # noqa: E402
+
+from appliance.config import GpioSettings, Settings  # noqa: E402
+from appliance.device.buttons import classify_press  # noqa: E402
+from appliance.device.controls import DeviceControls  # noqa: E402
+from appliance.outputs.null import NullOutput  # noqa: E402
+from appliance.pipeline import Pipeline, PipelineOptions  # noqa: E402
+from appliance.sources.synthetic import SyntheticSource  # noqa: E402
+
+
+class FakeClock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self):
+        return self.now
+
+
+@pytest.fixture
+def factory():
+    f = MockFactory()
+    yield f
+    f.reset()
+
+
+def press(pin, clock: FakeClock, seconds: float) -> None:
+    pin.drive_low()  # buttons pull up; pressing connects the pin to ground
+    clock.now += seconds
+    pin.drive_high()
+
+
+def make_controls(factory, clock, **gpio):
+    settings = GpioSettings(enabled=True, next_pin=17, previous_pin=27, led_pin=22,
+                            bounce_s=0.0, **gpio)
+    pipeline = Pipeline(SyntheticSource(160, 120, 30), NullOutput(), Settings().modes, "passthrough",
+                        options=PipelineOptions(realtime=True))
+    shutdowns = []
+    controls = DeviceControls(pipeline, settings, pin_factory=factory, shutdown=lambda: shutdowns.append(1))
+    controls.panel.clock = clock
+    return pipeline, controls, shutdowns
+
+
+def test_short_presses_step_through_modes_and_back(factory):
+    clock = FakeClock()
+    pipeline, controls, _ = make_controls(factory, clock)
+    press(factory.pin(17), clock, 0.2)
+    assert pipeline._pending_mode == "mirror"
+    pipeline.mode_name = pipeline._pending_mode
+    press(factory.pin(17), clock, 0.2)
+    assert pipeline._pending_mode == "passthrough"  # wraps round
+    pipeline.mode_name = pipeline._pending_mode
+    press(factory.pin(27), clock, 0.1)
+    assert pipeline._pending_mode == "mirror"       # previous from passthrough wraps to the last
+    controls.close()
+
+
+def test_long_press_teaches_and_very_long_press_shuts_down_only_when_enabled(factory, caplog):
+    clock = FakeClock()
+    pipeline, controls, shutdowns = make_controls(factory, clock, long_press_s=2.0,
+                                                  shutdown_press_s=8.0)
+    press(factory.pin(17), clock, 3.0)
+    assert pipeline._pending_mode is None and not shutdowns
+    assert "pose teaching is not built yet" in caplog.text
+    press(factory.pin(17), clock, 9.0)
+    assert shutdowns == [1] and pipeline._stop.is_set()
+    controls.close()
+    assert classify_press(30.0, 2.0, 0.0) == "long"  # shutdown off: a very long press is long
+
+
+def test_mode_switch_by_button_reaches_the_running_pipeline(factory):
+    clock = FakeClock()
+    pipeline, controls, _ = make_controls(factory, clock)
+    pipeline.observers.append(controls)
+    runner = threading.Thread(target=pipeline.run)
+    runner.start()
+    time.sleep(0.3)
+    press(factory.pin(17), clock, 0.2)
+    deadline = time.monotonic() + 5
+    while pipeline.mode_name != "mirror" and time.monotonic() < deadline:
+        time.sleep(0.02)
+    pipeline.stop("test")
+    runner.join(5)
+    assert pipeline.mode_name == "mirror"
+
+
+def test_led_shows_booting_then_running(factory):
+    clock = FakeClock()
+    pipeline, controls, _ = make_controls(factory, clock)
+    led_pin = factory.pin(22)
+    time.sleep(0.55)  # booting: 0.1 s on, 0.1 s off
+    toggles = len(led_pin.states)
+    assert toggles >= 5
+    controls.frame_shown(pipeline)
+    time.sleep(0.2)
+    assert led_pin.state is True
+    settled = len(led_pin.states)
+    time.sleep(0.3)
+    assert len(led_pin.states) == settled  # steady: no more changes
+    controls.close()
+
+
+def test_led_patterns_are_distinct(factory):
+    from appliance.device.led import PATTERNS
+    assert len({str(p) for p in PATTERNS.values()}) == len(PATTERNS)
+
+
+def test_gpio_config_cross_checks(tmp_path):
+    from appliance.config import load_config
+    from appliance.errors import ConfigError
+    path = tmp_path / "a.toml"
+    path.write_text("[gpio]\nnext_pin = 17\nled_pin = 17\nshutdown_press_s = 1.0\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    text = "\n".join(caught.value.problems)
+    assert "gpio: two functions share a pin" in text
+    assert "gpio.shutdown_press_s: 1.0 must be longer than long_press_s" in text
+
+
+def test_without_gpio_hardware_the_appliance_runs_on(monkeypatch, caplog):
+    from appliance.device.controls import attach_controls
+    monkeypatch.delenv("GPIOZERO_PIN_FACTORY", raising=False)
+    pipeline = Pipeline(SyntheticSource(160, 120, 30), NullOutput(), Settings().modes, "passthrough")
+    assert attach_controls(pipeline, GpioSettings(enabled=True)) is None
+    assert "gpio: buttons and LED unavailable" in caplog.text
