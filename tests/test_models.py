@@ -11,7 +11,7 @@ import pytest
 
 from appliance.errors import ModelError
 from appliance.inference.manifest import ModelStore, default_models_dir, load_manifest
-from appliance.inference.pose import MoveNetMulti, create_estimator, pose_models
+from appliance.inference.pose import create_estimator, decode_movenet_multi, pose_models
 from appliance.inference.runtime import available_runtimes, load_runtime
 from appliance.sources import SAMPLE_CLIP
 
@@ -89,8 +89,8 @@ def test_both_runtimes_are_tried_here():
 def test_every_model_verifies_and_runs(store, name, clip):
     assert store.problem(name) is None
     model = store.load(name)
-    shape = model.input_shape
-    outputs = model.run(np.zeros(shape, np.uint8))
+    inputs = {i.name: np.zeros(i.shape, i.dtype) for i in store.entries[name].inputs}
+    outputs = model.run(inputs)
     assert set(outputs) == {o.name for o in store.entries[name].outputs}
     assert all(np.isfinite(v).all() for v in outputs.values())
 
@@ -112,7 +112,7 @@ def test_single_person_keypoints_land_on_the_walker(store, name, clip, walkers):
 
 def test_multipose_finds_walkers_and_their_keypoints_land_on_them(store, clip, walkers):
     estimator = create_estimator(store, "movenet_multipose")
-    assert isinstance(estimator, MoveNetMulti)
+    assert estimator.decode is decode_movenet_multi
     found, fractions = 0, []
     for index in range(0, 150, 5):
         poses = estimator.estimate(clip[index])
@@ -236,3 +236,47 @@ def test_segmentation_covers_a_nearby_walker_and_not_the_lawn(store, name, clip,
         on_background.append(probability[~near].mean())
     assert np.median(on_people) >= 0.5, f"people covered only {np.median(on_people):.2f}"
     assert np.median(on_background) <= 0.1, f"background at {np.median(on_background):.2f}"
+
+
+def _layout(rgb: np.ndarray) -> np.ndarray:
+    """The scene's coarse light and dark layout: what survives a painting of it."""
+    grey = cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, (32, 24), interpolation=cv2.INTER_AREA).astype(np.float32).ravel()
+
+
+def test_multistyle_paints_the_scene_in_each_style(store, clip):
+    """Two of the 26 styles on a real frame: the layout of the scene survives (it matches this
+    frame far better than the mirrored frame), the two paintings differ, and each is a valid
+    0-1 RGB picture that is not the photo."""
+    entry = store.entries["style_multistyle26"]
+    model = store.load("style_multistyle26")
+    weights_name = next(i.name for i in entry.inputs if i.shape == (26,))
+    image_name = next(i.name for i in entry.inputs if len(i.shape) == 4)
+    frame = cv2.cvtColor(cv2.resize(clip[110], (384, 288), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+    mirrored = frame[:, ::-1].copy()
+    paintings = []
+    for style in (0, 5):
+        weights = np.zeros(26, np.float32)
+        weights[style] = 1.0
+        out = model.run({weights_name: weights, image_name: frame[None]})["stylized"][0]
+        assert out.shape == (288, 384, 3) and out.min() >= -0.01 and out.max() <= 1.01
+        painting = (np.clip(out, 0, 1) * 255).astype(np.uint8)
+        own = np.corrcoef(_layout(painting), _layout(frame))[0, 1]
+        other = np.corrcoef(_layout(painting), _layout(mirrored))[0, 1]
+        assert own > 0.5 and own > other + 0.3, f"style {style}: layout lost ({own:.2f} vs {other:.2f})"
+        assert np.abs(painting.astype(int) - frame).mean() > 20  # ... and it is not the photo
+        paintings.append(out)
+    assert np.abs(paintings[0] - paintings[1]).mean() > 0.05
+
+
+def test_arbitrary_style_vector_depends_on_the_style_image(store, clip):
+    predict = store.load("style_arbitrary_predict")
+    vectors = []
+    for index in (0, 110):
+        crop = cv2.resize(clip[index][:, 96:672], (256, 256), interpolation=cv2.INTER_AREA)
+        vectors.append(next(iter(predict.run(cv2.cvtColor(crop, cv2.COLOR_BGR2RGB)[None]).values())).ravel())
+    same = np.dot(vectors[0], vectors[0]) / np.dot(vectors[0], vectors[0])
+    other = np.dot(vectors[0], vectors[1]) / (np.linalg.norm(vectors[0]) * np.linalg.norm(vectors[1]))
+    assert vectors[0].shape == (100,) and same == pytest.approx(1.0)
+    # two frames of the same campus are similar styles, but not the same style
+    assert 0.5 < other < 0.9999

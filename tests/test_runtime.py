@@ -23,7 +23,7 @@ class FakeInterpreter:
         pass
 
     def get_input_details(self):
-        return [{"index": 0, "shape": np.array([1, 4, 4, 3]), "dtype": np.uint8}]
+        return [{"index": 0, "name": "image", "shape": np.array([1, 4, 4, 3]), "dtype": np.uint8}]
 
     def get_output_details(self):
         return [{"index": 1, "name": "PartitionedCall:0", "shape": np.array([1, 2]),

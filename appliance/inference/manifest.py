@@ -109,9 +109,9 @@ def check_file(entry: ModelEntry, models_dir: Path) -> str | None:
 
 def check_shapes(entry: ModelEntry, model: TFLiteModel) -> str | None:
     """Why the loaded model's tensors differ from the manifest, or None."""
-    actual_in = [tuple(int(v) for v in model.input["shape"])]
+    actual_in = sorted(tuple(int(v) for v in d["shape"]) for d in model.inputs)
     actual_out = sorted(tuple(int(v) for v in d["shape"]) for d in model.outputs)
-    want_in = [entry.inputs[0].shape]
+    want_in = sorted(i.shape for i in entry.inputs)
     want_out = sorted(o.shape for o in entry.outputs)
     if actual_in != want_in or actual_out != want_out:
         return (f"{entry.name}: tensor shapes differ from the manifest "

@@ -9,7 +9,7 @@ buffer is allocated once and reused every frame.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Callable, Protocol
 
 import cv2
 import numpy as np
@@ -96,33 +96,6 @@ class PoseEstimator(Protocol):
     def estimate(self, image_bgr: np.ndarray) -> list[Pose]: ...
 
 
-class _SquareInputModel:
-    """A pose model with a square uint8 input, fed through one reused Letterbox."""
-
-    default_min_score = 0.2
-
-    def __init__(self, name: str, model: TFLiteModel, min_score: float | None = None):
-        self.name = name
-        self.model = model
-        self.letterbox = Letterbox(model.input_shape[1])
-        self.min_score = self.default_min_score if min_score is None else min_score
-
-
-class MoveNetSingle(_SquareInputModel):
-    """MoveNet Lightning/Thunder: one person, [1,1,17,3] of [y, x, score] in 0-1 of the input."""
-
-    def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
-        out = next(iter(self.model.run(self.letterbox.fill(image_bgr, region)).values()))
-        raw = out.reshape(17, 3)
-        size = self.letterbox.size
-        x, y = self.letterbox.to_frame(raw[:, 1] * size, raw[:, 0] * size)
-        keypoints = np.stack([x, y, raw[:, 2]], axis=1).astype(np.float32)
-        score = float(raw[:, 2].mean())
-        if score < self.min_score:
-            return []
-        return [Pose(keypoints, self.letterbox.clip_box(box_of(keypoints)), score)]
-
-
 def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
     iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -144,58 +117,94 @@ def without_duplicates(poses: list[Pose], max_iou: float = 0.6) -> list[Pose]:
     return kept
 
 
-class MoveNetMulti(_SquareInputModel):
+Decoder = Callable[[dict[str, np.ndarray], Letterbox, float], list[Pose]]
+
+
+def decode_movenet_single(outputs: dict[str, np.ndarray], letterbox: Letterbox,
+                          min_score: float) -> list[Pose]:
+    """MoveNet Lightning/Thunder: one person, [1,1,17,3] of [y, x, score] in 0-1 of the input."""
+    raw = next(iter(outputs.values())).reshape(17, 3)
+    size = letterbox.size
+    x, y = letterbox.to_frame(raw[:, 1] * size, raw[:, 0] * size)
+    keypoints = np.stack([x, y, raw[:, 2]], axis=1).astype(np.float32)
+    score = float(raw[:, 2].mean())
+    if score < min_score:
+        return []
+    return [Pose(keypoints, letterbox.clip_box(box_of(keypoints)), score)]
+
+
+def decode_movenet_multi(outputs: dict[str, np.ndarray], letterbox: Letterbox,
+                         min_score: float) -> list[Pose]:
     """MoveNet MultiPose: [1,6,56] = 6 x (17 x [y, x, score], ymin, xmin, ymax, xmax, score)."""
-
-    default_min_score = 0.3
-
-    def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
-        out = next(iter(self.model.run(self.letterbox.fill(image_bgr, region)).values()))
-        size = self.letterbox.size
-        poses = []
-        for person in out.reshape(-1, 56):
-            score = float(person[55])
-            if score < self.min_score:
-                continue
-            kp = person[:51].reshape(17, 3)
-            x, y = self.letterbox.to_frame(kp[:, 1] * size, kp[:, 0] * size)
-            bx0, by0 = self.letterbox.to_frame(person[52] * size, person[51] * size)
-            bx1, by1 = self.letterbox.to_frame(person[54] * size, person[53] * size)
-            keypoints = np.stack([x, y, kp[:, 2]], axis=1).astype(np.float32)
-            box = self.letterbox.clip_box((float(bx0), float(by0), float(bx1), float(by1)))
-            poses.append(Pose(keypoints, box, score))
-        return without_duplicates(sorted(poses, key=lambda p: -p.score))
+    size = letterbox.size
+    poses = []
+    for person in next(iter(outputs.values())).reshape(-1, 56):
+        score = float(person[55])
+        if score < min_score:
+            continue
+        kp = person[:51].reshape(17, 3)
+        x, y = letterbox.to_frame(kp[:, 1] * size, kp[:, 0] * size)
+        bx0, by0 = letterbox.to_frame(person[52] * size, person[51] * size)
+        bx1, by1 = letterbox.to_frame(person[54] * size, person[53] * size)
+        keypoints = np.stack([x, y, kp[:, 2]], axis=1).astype(np.float32)
+        box = letterbox.clip_box((float(bx0), float(by0), float(bx1), float(by1)))
+        poses.append(Pose(keypoints, box, score))
+    return without_duplicates(sorted(poses, key=lambda p: -p.score))
 
 
-class PoseNetSingle(_SquareInputModel):
+POSENET_STRIDE = 16
+
+
+def decode_posenet(outputs: dict[str, np.ndarray], letterbox: Letterbox,
+                   min_score: float) -> list[Pose]:
     """PoseNet MobileNetV1, single-pose decoding: per keypoint the heatmap's best cell + offset.
 
     Output stride 16; heatmaps are logits (sigmoid gives the score); offsets are input pixels,
     channels 0-16 dy and 17-33 dx. (Multi-person decoding with the displacement maps is not
     implemented: MoveNet MultiPose is the multi-person model.)
     """
+    heatmaps, offsets = outputs["heatmaps"][0], outputs["offsets"][0]
+    _, cols, count = heatmaps.shape
+    best = heatmaps.reshape(-1, count).argmax(axis=0)
+    gy, gx = np.divmod(best, cols)
+    k = np.arange(count)
+    y = gy * POSENET_STRIDE + offsets[gy, gx, k]
+    x = gx * POSENET_STRIDE + offsets[gy, gx, k + count]
+    scores = 1.0 / (1.0 + np.exp(-heatmaps[gy, gx, k]))
+    fx, fy = letterbox.to_frame(x, y)
+    keypoints = np.stack([fx, fy, scores], axis=1).astype(np.float32)
+    score = float(scores.mean())
+    if score < min_score:
+        return []
+    return [Pose(keypoints, letterbox.clip_box(box_of(keypoints)), score)]
 
-    STRIDE = 16
+
+# manifest task -> (decoder, default minimum pose score)
+DECODERS: dict[str, tuple[Decoder, float]] = {
+    "pose_single": (decode_movenet_single, 0.2),
+    "pose_multi": (decode_movenet_multi, 0.3),
+    "posenet": (decode_posenet, 0.2),
+}
+
+
+class PoseModel:
+    """A pose model with its square letterboxed input and the decoder for its outputs.
+
+    The decoders are plain functions of (outputs, letterbox) so the model build script can run
+    them on the float source model's outputs and measure int8 fidelity the same way.
+    """
+
+    def __init__(self, name: str, model: TFLiteModel, decode: Decoder, min_score: float):
+        self.name = name
+        self.model = model
+        self.decode = decode
+        self.letterbox = Letterbox(model.input_shape[1])
+        self.min_score = min_score
 
     def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
-        out = self.model.run(self.letterbox.fill(image_bgr, region))
-        heatmaps, offsets = out["heatmaps"][0], out["offsets"][0]
-        rows, cols, count = heatmaps.shape
-        best = heatmaps.reshape(-1, count).argmax(axis=0)
-        gy, gx = np.divmod(best, cols)
-        k = np.arange(count)
-        y = gy * self.STRIDE + offsets[gy, gx, k]
-        x = gx * self.STRIDE + offsets[gy, gx, k + count]
-        scores = 1.0 / (1.0 + np.exp(-heatmaps[gy, gx, k]))
-        fx, fy = self.letterbox.to_frame(x, y)
-        keypoints = np.stack([fx, fy, scores], axis=1).astype(np.float32)
-        score = float(scores.mean())
-        if score < self.min_score:
-            return []
-        return [Pose(keypoints, self.letterbox.clip_box(box_of(keypoints)), score)]
-
-
-DECODERS = {"pose_single": MoveNetSingle, "pose_multi": MoveNetMulti, "posenet": PoseNetSingle}
+        """Poses in `image_bgr` (or in its x0,y0,x1,y1 `region`), in source pixels."""
+        outputs = self.model.run(self.letterbox.fill(image_bgr, region))
+        return self.decode(outputs, self.letterbox, self.min_score)
 
 
 def pose_models(store: ModelStore) -> list[str]:
@@ -206,4 +215,5 @@ def create_estimator(store: ModelStore, name: str) -> PoseEstimator:
     entry: ModelEntry | None = store.entries.get(name)
     if entry is None or entry.task not in DECODERS:
         raise ModelError(f"{name}: not a pose model (expected one of: {', '.join(pose_models(store))})")
-    return DECODERS[entry.task](name, store.load(name))
+    decode, min_score = DECODERS[entry.task]
+    return PoseModel(name, store.load(name), decode, min_score)

@@ -98,10 +98,9 @@ class TFLiteModel:
         if self.interpreter is None:
             self.interpreter = self._open(self.path)
         self.interpreter.allocate_tensors()
-        self.input = self.interpreter.get_input_details()[0]
-        self.outputs = self.interpreter.get_output_details()
-        names = output_names or {}
-        self.output_names = [names.get(d["name"], d["name"]) for d in self.outputs]
+        self._read_details()
+        self._names = output_names or {}
+        self.output_names = [self._names.get(d["name"], d["name"]) for d in self.outputs]
         log.info("model %s: %s, %d threads, on %s", self.path.name, runtime.label, threads,
                  self.accelerator)
 
@@ -125,12 +124,31 @@ class TFLiteModel:
         self.accelerator = "edgetpu"
         return self._open(compiled, [delegate])
 
+    def _read_details(self) -> None:
+        self.inputs = self.interpreter.get_input_details()
+        self.outputs = self.interpreter.get_output_details()
+        images = [d for d in self.inputs if len(d["shape"]) == 4 and d["dtype"] == np.uint8]
+        self.input = images[0] if images else self.inputs[0]  # the picture, for one-input callers
+
     @property
     def input_shape(self) -> tuple[int, ...]:
         return tuple(int(v) for v in self.input["shape"])
 
-    def run(self, array: np.ndarray) -> dict[str, np.ndarray]:
-        self.interpreter.set_tensor(self.input["index"], array)
+    def resize_input(self, name: str, shape: tuple[int, ...]) -> None:
+        """Give a dynamic-size input (the multistyle network's image) a new shape."""
+        detail = next(d for d in self.inputs if d["name"] == name)
+        self.interpreter.resize_tensor_input(detail["index"], list(shape))
+        self.interpreter.allocate_tensors()
+        self._read_details()
+
+    def run(self, inputs: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Outputs for one array (one-input models) or arrays by input tensor name."""
+        if isinstance(inputs, np.ndarray):
+            self.interpreter.set_tensor(self.input["index"], inputs)
+        else:
+            by_name = {d["name"]: d["index"] for d in self.inputs}
+            for name, value in inputs.items():
+                self.interpreter.set_tensor(by_name[name], value)
         self.interpreter.invoke()
         return {name: _dequantize(self.interpreter.get_tensor(d["index"]), d)
                 for name, d in zip(self.output_names, self.outputs)}
