@@ -27,6 +27,28 @@ def machine_info() -> dict[str, Any]:
             "numpy": np.__version__, "opencv": cv2.__version__, "appliance": __version__}
 
 
+def sample_frames(count: int = 5) -> list[np.ndarray]:
+    """Frames spread over the bundled clip: real pictures for timing the models."""
+    from appliance.sources import SAMPLE_CLIP
+    cap = cv2.VideoCapture(str(SAMPLE_CLIP))
+    total = int(cap.get(cv2.CAP_PROP_FRAME_COUNT)) or 150
+    frames = []
+    for index in np.linspace(0, total - 1, count).astype(int):
+        cap.set(cv2.CAP_PROP_POS_FRAMES, int(index))
+        ok, frame = cap.read()
+        if ok:
+            frames.append(frame)
+    cap.release()
+    return frames
+
+
+def run_model_bench(settings: Settings, runs: int = 30) -> dict[str, Any]:
+    from appliance.bench_models import bench_models
+    from appliance.inference.manifest import ModelStore
+    store = ModelStore.from_settings(settings.models)
+    return bench_models(store, sample_frames(), settings.models.threads, runs)
+
+
 def run_bench(settings: Settings, realtime: bool = False) -> dict[str, Any]:
     """Run `settings.run.frames` frames through the configured mode to a null output.
 

@@ -61,6 +61,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="pace files like a camera and count dropped frames "
                             "(default: as fast as the display loop takes them)")
     bench.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    bench.add_argument("--models", action="store_true",
+                       help="also time every shipped model's bare invoke (1 thread and [models] "
+                            "threads) under every installed runtime")
     bench.set_defaults(handler=cmd_bench)
 
     models = sub.add_parser("models", help="list or verify the shipped models")
@@ -167,6 +170,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     report = run_bench(settings, realtime=args.realtime)
     for line in report["summary_lines"]:
         print(line)
+    if args.models:
+        from appliance.bench import run_model_bench
+        from appliance.bench_models import model_lines
+        report["models"] = run_model_bench(settings)
+        for line in model_lines(report["models"]):
+            print(line)
     if args.json:
         from appliance.atomic import atomic_write_text
         atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")

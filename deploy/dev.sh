@@ -54,9 +54,11 @@ ensure_venv() {
 }
 
 # tflite-runtime 2.14 is the older runtime some devices still have: wheels only up to Python 3.11,
-# and numpy < 2 only. Its own venv runs the model tests once more, so both runtimes are proven.
+# and numpy < 2 only. Its own venv holds it beside ai-edge-litert on numpy 1.x (what Raspberry Pi
+# OS bookworm ships) and runs the model tests under both, so both runtimes are proven, and
+# `appliance bench --models` there compares them on the same files in one run.
 TFLITE_VENV=.venv-tflite
-TFLITE_DEPS="numpy<2 opencv-python-headless pygame-ce pytest tflite-runtime==2.14.0"
+TFLITE_DEPS="numpy<2 ml-dtypes<0.6 opencv-python-headless pygame-ce gpiozero pytest tflite-runtime==2.14.0 ai-edge-litert==2.3.0"
 
 test_tflite_runtime() {
     python311=""
@@ -80,7 +82,7 @@ test_tflite_runtime() {
         "$TFLITE_VENV/bin/python" -m pip install -q --no-deps -e .
         touch "$TFLITE_VENV/.installed"
     fi
-    echo "dev.sh: model tests under tflite-runtime" >&2
+    echo "dev.sh: model tests under tflite-runtime and ai-edge-litert on numpy 1.x" >&2
     "$TFLITE_VENV/bin/python" -m pytest -q tests/test_models.py
 }
 

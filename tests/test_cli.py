@@ -125,3 +125,18 @@ def test_bench_writes_json_with_per_stage_times(tmp_path):
 def test_python_dash_m_and_version():
     result = run_cli("--version")
     assert result.returncode == 0 and result.stdout.startswith("appliance ")
+
+
+def test_model_bench_times_every_runtime_installed(sample_frames):
+    from appliance.bench_models import bench_models, model_lines
+    from appliance.inference.manifest import ModelStore
+    from appliance.inference.runtime import available_runtimes
+    results = bench_models(ModelStore(), sample_frames[:2], threads=2, runs=3,
+                           names=["movenet_lightning", "meet"])
+    assert len(results) == len(available_runtimes())
+    for per_model in results.values():
+        assert set(per_model) == {"movenet_lightning", "meet"}
+        for timings in per_model.values():
+            assert set(timings) == {"1 thread", "2 threads"}
+            assert all(t["median_ms"] > 0 and t["p95_ms"] >= t["median_ms"] for t in timings.values())
+    assert any("movenet_lightning" in line for line in model_lines(results))
