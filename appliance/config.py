@@ -110,6 +110,9 @@ def default_modes() -> dict[str, ModeSettings]:
         "passthrough": ModeSettings("The picture as the camera sees it.", []),
         "mirror": ModeSettings("The picture flipped left-right, like a mirror.",
                                [EffectSettings("mirror", EFFECTS["mirror"].Params())]),
+        "aged-film": ModeSettings("The room turns into old film that falls apart and heals.",
+                                  [EffectSettings("mirror", EFFECTS["mirror"].Params()),
+                                   EffectSettings("film", EFFECTS["film"].Params())]),
     }
 
 

@@ -78,7 +78,7 @@ def test_unknown_section_effect_and_mode(tmp_path):
     assert any(p.startswith(f"{path}: modes.dance.effects[1].effect: unknown effect 'sparkle'")
                for p in problems)
     assert any(p.startswith(f"{path}: run.mode: unknown mode 'kandinsky' (expected one of: "
-                            "passthrough, mirror, dance)") for p in problems)
+                            "passthrough, mirror, aged-film, dance)") for p in problems)
 
 
 def test_source_and_output_specs_are_checked(tmp_path):
@@ -108,7 +108,7 @@ def test_user_modes_join_the_built_in_ones(tmp_path):
         effects = [{ effect = "mirror", axis = "vertical" }]
     """)
     settings = load_config(path)
-    assert list(settings.modes) == ["passthrough", "mirror", "upside-down"]
+    assert list(settings.modes) == ["passthrough", "mirror", "aged-film", "upside-down"]
     assert settings.modes["upside-down"].effects[0].params.axis == "vertical"
 
 

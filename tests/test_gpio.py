@@ -53,14 +53,15 @@ def make_controls(factory, clock, **gpio):
 def test_short_presses_step_through_modes_and_back(factory):
     clock = FakeClock()
     pipeline, controls, _ = make_controls(factory, clock)
-    press(factory.pin(17), clock, 0.2)
-    assert pipeline._pending_mode == "mirror"
-    pipeline.mode_name = pipeline._pending_mode
-    press(factory.pin(17), clock, 0.2)
-    assert pipeline._pending_mode == "passthrough"  # wraps round
-    pipeline.mode_name = pipeline._pending_mode
+    names = list(pipeline.modes)
+    seen = []
+    for _ in range(len(names)):
+        press(factory.pin(17), clock, 0.2)
+        seen.append(pipeline._pending_mode)
+        pipeline.mode_name = pipeline._pending_mode
+    assert seen == names[1:] + names[:1]             # through every mode and round to the first
     press(factory.pin(27), clock, 0.1)
-    assert pipeline._pending_mode == "mirror"       # previous from passthrough wraps to the last
+    assert pipeline._pending_mode == names[-1]       # previous from the first wraps to the last
     controls.close()
 
 

@@ -12,6 +12,7 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from appliance.effects.film import Film
 from appliance.effects.mirror import Mirror
 from appliance.effects.passthrough import Passthrough
 from appliance.frame import FrameMeta
@@ -26,7 +27,7 @@ class Effect(Protocol):
     def close(self) -> None: ...
 
 
-EFFECTS: dict[str, Any] = {cls.name: cls for cls in (Passthrough, Mirror)}
+EFFECTS: dict[str, Any] = {cls.name: cls for cls in (Passthrough, Mirror, Film)}
 
 
 def create_effect(name: str, params: Any) -> Effect:

@@ -1,0 +1,83 @@
+"""Record the pose stream as JSONL and read it back, to replay instead of running the model.
+
+The format is exactly what `appliance pose SOURCE --json` prints, one line per frame:
+{"frame": n, "t": seconds, "poses": [{"score", "box", "keypoints": [[x, y, score] x 17]}]},
+so a stream captured on the Pi with that command, or with `PoseRecorder`, can drive the
+tracker, rules and events on a laptop, in tests, or while tuning poses.toml, without a camera
+or a model. Recordings are written through a temp file and renamed when complete, so a power
+cut never leaves a half-written recording under the real name.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+import numpy as np
+
+from appliance.atomic import atomic_path
+from appliance.errors import ConfigError
+from appliance.inference.pose import Pose
+
+
+@dataclass(frozen=True)
+class RecordedFrame:
+    frame: int
+    t: float
+    poses: list[Pose]
+
+
+def frame_line(frame: int, t: float, poses: list[Pose]) -> str:
+    """One frame as the `appliance pose --json` line (without the newline)."""
+    return json.dumps({"frame": frame, "t": round(t, 4), "poses": [p.to_json() for p in poses]})
+
+
+def pose_of(record: dict) -> Pose:
+    keypoints = np.array(record["keypoints"], dtype=np.float32).reshape(17, 3)
+    x0, y0, x1, y1 = (float(v) for v in record["box"])
+    return Pose(keypoints, (x0, y0, x1, y1), float(record["score"]))
+
+
+def parse_line(line: str) -> RecordedFrame:
+    record = json.loads(line)
+    return RecordedFrame(int(record["frame"]), float(record["t"]), [pose_of(p) for p in record["poses"]])
+
+
+def read_recording(path: str | Path) -> Iterator[RecordedFrame]:
+    """Frames of a recording in order; a bad line raises ConfigError naming file and line."""
+    path = Path(path)
+    try:
+        handle = path.open(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
+    with handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                yield parse_line(line)
+            except (ValueError, KeyError, TypeError) as exc:
+                raise ConfigError([f"{path}:{number}: not a pose frame ({exc}) "
+                                   "(expected a line of `appliance pose --json`)"]) from None
+
+
+class PoseRecorder:
+    """Context manager: `write(frame, t, poses)` per frame; the file appears complete on exit."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path)
+        self._atomic = atomic_path(self.path)
+        self._handle = None
+
+    def __enter__(self) -> PoseRecorder:
+        self._handle = self._atomic.__enter__().open("w", encoding="utf-8")
+        return self
+
+    def write(self, frame: int, t: float, poses: list[Pose]) -> None:
+        self._handle.write(frame_line(frame, t, poses) + "\n")
+
+    def __exit__(self, *exc_info) -> None:
+        self._handle.close()
+        self._atomic.__exit__(*exc_info)

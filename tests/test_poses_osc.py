@@ -1,0 +1,99 @@
+"""OSC over UDP to a socket this test binds on loopback: events, and rate-limited keypoints."""
+
+from __future__ import annotations
+
+import socket
+
+import numpy as np
+import pytest
+from pythonosc.osc_message import OscMessage
+
+from appliance.poses.events import PoseEvent
+from appliance.poses.osc import OscSender
+from test_poses_data import base
+
+FRAME = (768, 576)
+
+
+@pytest.fixture
+def receiver():
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    sock.bind(("127.0.0.1", 0))
+    sock.settimeout(5.0)  # only a bound on a lost datagram; nothing is timed
+    yield sock
+    sock.close()
+
+
+@pytest.fixture
+def sender(receiver):
+    out = OscSender("127.0.0.1", receiver.getsockname()[1], FRAME, keypoint_rate=5.0)
+    yield out
+    out.close()
+
+
+def received(sock: socket.socket) -> OscMessage:
+    return OscMessage(sock.recv(65536))
+
+
+def pending(sock: socket.socket) -> int:
+    sock.setblocking(False)
+    count = 0
+    try:
+        while sock.recv(65536):
+            count += 1
+    except BlockingIOError:
+        pass
+    sock.settimeout(5.0)
+    return count
+
+
+def test_events_arrive_as_track_pose_and_start_or_end(sender, receiver):
+    sender.send_event(PoseEvent(1.5, 15, 3, "arms_up", "start"))
+    sender.send_event(PoseEvent(2.5, 25, 3, "arms_up", "end"))
+    first, second = received(receiver), received(receiver)
+    assert first.address == "/pose/event" and first.params == [3, "arms_up", "start"]
+    assert second.params == [3, "arms_up", "end"]
+    assert isinstance(first.params[0], int)
+
+
+def test_keypoints_arrive_as_51_floats_normalised_to_the_frame(sender, receiver):
+    kp = base()
+    assert sender.send_keypoints(7, kp, 0.0)
+    message = received(receiver)
+    assert message.address == "/pose/7/keypoints"
+    values = np.array(message.params, dtype=np.float64).reshape(17, 3)
+    assert len(message.params) == 51 and all(isinstance(v, float) for v in message.params)
+    assert np.allclose(values[:, 0] * FRAME[0], kp[:, 0], atol=1e-3)
+    assert np.allclose(values[:, 1] * FRAME[1], kp[:, 1], atol=1e-3)
+    assert np.allclose(values[:, 2], kp[:, 2], atol=1e-6)
+    assert ((values[:, :2] >= 0) & (values[:, :2] <= 1)).all()
+
+
+def test_a_keypoint_the_model_put_outside_the_frame_is_clipped_to_its_edge(sender, receiver):
+    kp = base()
+    kp[0, 0], kp[16, 1] = -12.0, FRAME[1] + 30.0
+    sender.send_keypoints(1, kp, 0.0)
+    values = np.array(received(receiver).params).reshape(17, 3)
+    assert values[0, 0] == 0.0 and values[16, 1] == 1.0
+
+
+def test_keypoints_are_rate_limited_per_track_by_frame_time(sender, receiver):
+    """30 fps for 2 s at 5 messages a second: 10 per track, each track counted apart."""
+    kp = base()
+    sent = {1: 0, 2: 0}
+    for i in range(60):
+        for track in (1, 2):
+            sent[track] += sender.send_keypoints(track, kp, i / 30.0)
+    assert sent == {1: 10, 2: 10}
+    addresses = [received(receiver).address for _ in range(20)]
+    assert addresses.count("/pose/1/keypoints") == 10 and addresses.count("/pose/2/keypoints") == 10
+    assert pending(receiver) == 0
+
+
+def test_no_keypoints_unless_asked(receiver):
+    sender = OscSender("127.0.0.1", receiver.getsockname()[1], FRAME)
+    assert not sender.send_keypoints(1, base(), 0.0)
+    sender.send_event(PoseEvent(0.0, 0, 1, "wave", "start"))
+    assert received(receiver).address == "/pose/event"
+    assert pending(receiver) == 0
+    sender.close()
