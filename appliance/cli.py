@@ -76,7 +76,8 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.set_defaults(handler=handler)
 
     pose = sub.add_parser("pose", help="print the poses found in a source, frame by frame")
-    pose.add_argument("source", help="sample, synthetic, camera:N, picamera2, or a video/image path")
+    pose.add_argument("source", help="sample, synthetic, camera:N, picamera2, a video/image path, "
+                      "or a recorded .jsonl pose stream")
     pose.add_argument("--model", help="pose model name (default: [models] pose)")
     pose.add_argument("--json", action="store_true", help="one JSON line per frame")
     pose.add_argument("--frames", type=int, default=0, help="stop after N frames (0: all)")
@@ -87,6 +88,27 @@ def build_parser() -> argparse.ArgumentParser:
                             "for an installer")
     doctor.add_argument("--config", type=Path, help="TOML config file")
     doctor.set_defaults(handler=cmd_doctor)
+
+    poses = sub.add_parser("poses", help="record, replay and teach poses")
+    poses_sub = poses.add_subparsers(title="poses commands")
+    record = poses_sub.add_parser("record", help="write the pose stream of SOURCE as JSON lines")
+    record.add_argument("source")
+    record.add_argument("-o", "--output", type=Path, required=True, help="FILE.jsonl")
+    record.add_argument("--frames", type=int, default=0, help="stop after N frames (0: all)")
+    record.set_defaults(handler=cmd_poses_record)
+    events = poses_sub.add_parser("events", help="the pose events of SOURCE (a clip, a camera or a "
+                                  "recorded .jsonl)")
+    events.add_argument("source")
+    events.add_argument("--json", action="store_true", help="one JSON line per event")
+    events.set_defaults(handler=cmd_poses_events)
+    teach = poses_sub.add_parser("teach", help="record about 2 s of one person holding a pose")
+    teach.add_argument("name", help="the new pose's name")
+    teach.add_argument("--source", default="auto", help="where the person is (default: auto)")
+    teach.add_argument("--seconds", type=float, default=2.0)
+    teach.set_defaults(handler=cmd_poses_teach)
+    for cmd in (record, events, teach):
+        cmd.add_argument("--model", help="pose model (default: [models] pose)")
+        cmd.add_argument("--config", type=Path, help="TOML config file")
 
     config = sub.add_parser("config", help="check or show the config")
     config_sub = config.add_subparsers(title="config commands")
@@ -224,40 +246,80 @@ def cmd_models_verify(args: argparse.Namespace) -> int:
 
 
 def cmd_pose(args: argparse.Namespace) -> int:
-    from appliance.inference.pose import create_estimator
-    from appliance.sources import create_source
+    from appliance.poses.stream import pose_frames
 
-    if args.frames < 0:
-        raise ConfigError([f"--frames: {args.frames} is out of range (expected a value >= 0)"])
-    store, settings = _store(args)
-    try:
-        source = create_source(args.source, width=settings.source.width,
-                               height=settings.source.height, fps=settings.source.fps)
-    except ValueError as exc:
-        raise ConfigError([f"SOURCE: {exc}"]) from None
-    estimator = create_estimator(store, args.model or settings.models.pose)
-    source.open()
-    try:
-        _print_poses(source, estimator, args.frames, args.json)
-    finally:
-        source.close()
+    _check_frames(args.frames)
+    settings = _quiet_settings(args)
+    for frame in pose_frames(args.source, settings, args.model, args.frames):
+        if args.json:
+            from appliance.poses.recording import frame_line
+            print(frame_line(frame.frame, frame.t, frame.poses), flush=True)
+        else:
+            scores = ", ".join(f"{p.score:.2f}" for p in frame.poses)
+            print(f"frame {frame.frame} t={frame.t:.2f}s: {len(frame.poses)} people ({scores})", flush=True)
     return 0
 
 
-def _print_poses(source, estimator, limit: int, as_json: bool) -> None:
-    import time
-    started = time.monotonic()
-    index = 0
-    while (limit == 0 or index < limit) and (image := source.read()) is not None:
-        poses = estimator.estimate(image)
-        t = time.monotonic() - started if source.live else index / source.fps
-        if as_json:
-            record = {"frame": index, "t": round(t, 4), "poses": [p.to_json() for p in poses]}
-            print(json.dumps(record), flush=True)
-        else:
-            scores = ", ".join(f"{p.score:.2f}" for p in poses)
-            print(f"frame {index} t={t:.2f}s: {len(poses)} people ({scores})", flush=True)
-        index += 1
+def cmd_poses_record(args: argparse.Namespace) -> int:
+    from appliance.poses.recording import PoseRecorder
+    from appliance.poses.stream import pose_frames
+
+    _check_frames(args.frames)
+    if args.output.suffix.lower() != ".jsonl" or not args.output.parent.is_dir():
+        raise ConfigError([f"-o: {args.output} is not a .jsonl path in an existing folder"])
+    count = 0
+    with PoseRecorder(args.output) as recorder:
+        for frame in pose_frames(args.source, _quiet_settings(args), args.model, args.frames):
+            recorder.write(frame.frame, frame.t, frame.poses)
+            count += 1
+    print(f"wrote {count} frames of poses to {args.output}")
+    return 0
+
+
+def cmd_poses_events(args: argparse.Namespace) -> int:
+    from appliance.poses.analyzer import load_examples
+    from appliance.poses.rules import DEFAULT_RULES, load_rules
+    from appliance.poses.stream import pose_frames
+    from appliance.poses.watch import PoseWatcher
+    from appliance.service import default_state_dir
+
+    settings = _quiet_settings(args)
+    p = settings.poses
+    watcher = PoseWatcher(load_rules(p.rules or DEFAULT_RULES), p.mirror,
+                          examples=load_examples(p, default_state_dir()))
+    for frame in pose_frames(args.source, settings, args.model):
+        for event in watcher.update(frame.frame, frame.t, frame.poses):
+            if args.json:
+                print(json.dumps(event.to_json()), flush=True)
+            else:
+                print(f"{event.t:8.2f} s  frame {event.frame:5d}  person {event.track:3d}  "
+                      f"{event.pose:<16} {event.event}", flush=True)
+    return 0
+
+
+def cmd_poses_teach(args: argparse.Namespace) -> int:
+    from appliance.poses.teach import teach_from_frames
+    from appliance.poses.stream import pose_frames
+    from appliance.service import default_state_dir
+
+    settings = _quiet_settings(args)
+    path = Path(settings.poses.examples) if settings.poses.examples else default_state_dir() / "taught-poses.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = pose_frames(args.source, settings, args.model)
+    added = teach_from_frames(args.name, frames, path, args.seconds, settings.poses.mirror)
+    print(f"taught {args.name!r}: {added} examples saved to {path}")
+    return 0
+
+
+def _check_frames(frames: int) -> None:
+    if frames < 0:
+        raise ConfigError([f"--frames: {frames} is out of range (expected a value >= 0)"])
+
+
+def _quiet_settings(args: argparse.Namespace) -> Settings:
+    settings = load_config(args.config)
+    setup_logging("warning")
+    return settings
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

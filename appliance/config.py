@@ -92,6 +92,32 @@ class GpioSettings:
 
 
 @dataclass
+class OscSettings:
+    enabled: bool = setting(False, help="send pose events over OSC (UDP)")
+    host: str = setting("127.0.0.1", help="the sound or light desk's address")
+    port: int = setting(9000, min=1, max=65535)
+    keypoints_hz: float = setting(0.0, min=0.0, max=60.0,
+                                  help="also send /pose/<id>/keypoints this often (0: never)")
+
+
+@dataclass
+class ReactionSettings:
+    pose: str = setting("", help="a named or taught pose")
+    people: int = setting(1, min=1, max=6, help="how many people must hold it at once")
+    action: str = setting("", help="next_mode, previous_mode or mode:NAME")
+
+
+@dataclass
+class PoseSettings:
+    enabled: bool = setting(False, help="watch for poses (runs the [models] pose model)")
+    rules: str = setting("", help="named poses file (empty: the built-in poses.toml)")
+    mirror: bool = setting(True, help="visitors see a mirror: their left is the screen's left")
+    examples: str = setting("", help="taught poses file (empty: taught-poses.json in the state dir)")
+    osc: OscSettings = field(default_factory=OscSettings)
+    reactions: list[ReactionSettings] = field(default_factory=list)
+
+
+@dataclass
 class EffectSettings:
     """One step of a mode: an effect name and its typed parameters."""
 
@@ -124,11 +150,13 @@ class Settings:
     logging: LoggingSettings = field(default_factory=LoggingSettings)
     models: ModelSettings = field(default_factory=ModelSettings)
     gpio: GpioSettings = field(default_factory=GpioSettings)
+    poses: PoseSettings = field(default_factory=PoseSettings)
     modes: dict[str, ModeSettings] = field(default_factory=default_modes)
 
 
 _SECTIONS = {"source": SourceSettings, "output": OutputSettings, "run": RunSettings,
-             "logging": LoggingSettings, "models": ModelSettings, "gpio": GpioSettings}
+             "logging": LoggingSettings, "models": ModelSettings, "gpio": GpioSettings,
+             "poses": PoseSettings}
 
 
 def load_config(path: str | Path | None) -> Settings:
@@ -175,6 +203,16 @@ def check_cross_fields(settings: Settings, problems: list[str], mode_key: str = 
     if gpio.shutdown_press_s and gpio.shutdown_press_s <= gpio.long_press_s:
         problems.append(f"gpio.shutdown_press_s: {gpio.shutdown_press_s} must be longer than "
                         f"long_press_s ({gpio.long_press_s}) (expected 0 or a longer hold)")
+    for i, reaction in enumerate(settings.poses.reactions):
+        where = f"poses.reactions[{i}]"
+        if not reaction.pose:
+            problems.append(f"{where}.pose: missing (expected the name of a named or taught pose)")
+        target = reaction.action.removeprefix("mode:")
+        if reaction.action not in ("next_mode", "previous_mode") and (
+                not reaction.action.startswith("mode:") or target not in settings.modes):
+            problems.append(f"{where}.action: {reaction.action!r} is not an action (expected "
+                            f"next_mode, previous_mode or mode:NAME with NAME one of: "
+                            f"{', '.join(settings.modes)})")
     if settings.run.mode not in settings.modes:
         problems.append(f"{mode_key}: unknown mode {settings.run.mode!r} "
                         f"(expected one of: {', '.join(settings.modes)})")
@@ -248,9 +286,7 @@ def dump_toml(settings: Settings) -> str:
     plain = to_plain(settings)
     lines: list[str] = []
     for section in _SECTIONS:
-        lines.append(f"[{section}]")
-        lines += [f"{k} = {_toml_value(v)}" for k, v in plain[section].items()]
-        lines.append("")
+        _dump_table(lines, section, plain[section])
     for name, mode in plain["modes"].items():
         lines.append(f"[modes.{_toml_key(name)}]")
         lines.append(f"description = {_toml_value(mode['description'])}")
@@ -258,6 +294,16 @@ def dump_toml(settings: Settings) -> str:
         lines.append(f"effects = {_toml_value(effects)}")
         lines.append("")
     return "\n".join(lines)
+
+
+def _dump_table(lines: list[str], name: str, table: dict) -> None:
+    """[name] with its scalars and lists, then its sub-tables as [name.sub]."""
+    lines.append(f"[{name}]")
+    lines += [f"{k} = {_toml_value(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    lines.append("")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            _dump_table(lines, f"{name}.{key}", value)
 
 
 def _toml_value(value: Any) -> str:

@@ -164,6 +164,17 @@ class Pipeline:
         self._pending_mode = names[(names.index(self.mode_name) + step) % len(names)]
         return self._pending_mode
 
+    def apply_action(self, action: str) -> None:
+        """A reaction's action, from any thread: next_mode, previous_mode or mode:NAME."""
+        if action == "next_mode":
+            self.switch_mode(1)
+        elif action == "previous_mode":
+            self.switch_mode(-1)
+        elif action.startswith("mode:") and action[5:] in self.modes:
+            self._pending_mode = action[5:]
+        else:
+            log.error("unknown action %r", action)
+
     _pending_mode: str | None = None
     _output_size = (640, 480)
     cards_shown = 0

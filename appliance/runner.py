@@ -6,9 +6,11 @@ import contextlib
 import logging
 import signal
 import threading
+from pathlib import Path
 from typing import Iterator
 
 from appliance.config import Settings
+from appliance.errors import ApplianceError
 from appliance.device.controls import attach_controls
 from appliance.device.notify import Notifier, SystemdObserver
 from appliance.outputs import create_output, parse_output_spec
@@ -21,7 +23,7 @@ log = logging.getLogger(__name__)
 
 def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
                    analyzers: list[Analyzer] | None = None, output_spec: str | None = None,
-                   notifier: Notifier | None = None) -> Pipeline:
+                   notifier: Notifier | None = None, state_dir: Path | None = None) -> Pipeline:
     """The pipeline settings describe. A file played into a file records every frame, unpaced:
     nobody watches it live, so there is no reason to drop frames or to wait for the clock."""
     s = settings.source
@@ -39,10 +41,30 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
     notifier = notifier or Notifier()
     if notifier.enabled:
         observers.append(SystemdObserver(notifier))
+    analyzers = list(analyzers or [])
+    actions: list = []
+    pose_stage = pose_analyzer(settings, state_dir, lambda action: actions[0](action))
+    if pose_stage is not None:
+        analyzers.append(pose_stage)
     pipeline = Pipeline(source, output, settings.modes, settings.run.mode, analyzers, options,
                         observers)
+    actions.append(pipeline.apply_action)
     attach_controls(pipeline, settings.gpio)
     return pipeline
+
+
+def pose_analyzer(settings: Settings, state_dir: Path | None, on_action) -> Analyzer | None:
+    """The pose stage when [poses] is enabled; if its model or rules are broken, one error
+    line and the artwork runs on without poses."""
+    if not settings.poses.enabled:
+        return None
+    from appliance.poses.analyzer import create_pose_analyzer
+    from appliance.service import default_state_dir
+    try:
+        return create_pose_analyzer(settings, state_dir or default_state_dir(), on_action)
+    except ApplianceError as exc:
+        log.error("poses: %s; running without pose reactions", exc)
+        return None
 
 
 def frame_limit(settings: Settings, output_spec: str) -> int:

@@ -70,7 +70,8 @@ class Service:
         previous = signal.signal(signal.SIGHUP, self._on_sighup)
         try:
             while True:
-                self.pipeline = build_pipeline(for_service(settings), notifier=self.notifier)
+                self.pipeline = build_pipeline(for_service(settings), notifier=self.notifier,
+                                               state_dir=self.state_dir)
                 with stop_on_signals(self.pipeline):
                     summary = self.pipeline.run()
                 for line in summary.lines():

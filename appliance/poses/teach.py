@@ -90,3 +90,26 @@ class PoseExamples:
             raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
         except (ValueError, KeyError, TypeError, AttributeError) as exc:
             raise ConfigError([f"{path}: not a pose examples file ({exc})"]) from None
+
+
+def teach_from_frames(name: str, frames, path: str | Path, seconds: float = 2.0,
+                      mirror: bool = False) -> int:
+    """Add `seconds` of the largest person's pose from `frames` as examples of `name`, merged
+    into the examples file at `path` (saved atomically). Returns how many were added."""
+    examples = PoseExamples.load(path) if Path(path).exists() else PoseExamples()
+    added, start = 0, None
+    for frame in frames:
+        start = frame.t if start is None else start
+        if frame.t - start > seconds:
+            break
+        if not frame.poses:
+            continue
+        largest = max(frame.poses, key=lambda p: (p.box[2] - p.box[0]) * (p.box[3] - p.box[1]))
+        feature = pose_feature(largest.keypoints, mirror)
+        if feature is not None:
+            examples.add(name, feature)
+            added += 1
+    if not added:
+        raise ConfigError([f"teach {name}: nobody was seen clearly enough to learn from"])
+    examples.save(path)
+    return added

@@ -1,0 +1,118 @@
+"""The pose features as a user meets them: commands on recordings, and reactions in the live
+pipeline switching modes and reaching a real UDP socket over OSC."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+
+import numpy as np
+import pytest
+
+from appliance.config import ReactionSettings, Settings
+from appliance.outputs.null import NullOutput
+from appliance.pipeline import Pipeline, PipelineOptions
+from appliance.poses.analyzer import PoseAnalyzer, Reactions
+from appliance.poses.osc import OscSender
+from appliance.poses.recording import PoseRecorder
+from appliance.poses.rules import load_rules
+from appliance.poses.watch import PoseWatcher
+from appliance.sources.synthetic import SyntheticSource
+
+from conftest import run_cli
+from test_poses_data import FPS, base, both_arms, stand, transform
+from test_poses_recording import performance
+
+
+@pytest.fixture(scope="module")
+def show(tmp_path_factory):
+    path = tmp_path_factory.mktemp("show") / "show.jsonl"
+    with PoseRecorder(path) as recorder:
+        for index, poses in enumerate(performance()):
+            recorder.write(index, index / FPS, poses)
+    return path
+
+
+def test_events_command_replays_a_recording_like_the_live_watcher(show):
+    result = run_cli("poses", "events", str(show), "--json")
+    assert result.returncode == 0, result.stderr
+    printed = [json.loads(line) for line in result.stdout.splitlines()]
+    watcher = PoseWatcher(load_rules(), mirror=True)  # the config default: a mirror
+    expected = [e.to_json() for i, poses in enumerate(performance())
+                for e in watcher.update(i, i / FPS, poses)]
+    assert printed == expected
+    assert {"arms_up", "t_pose", "crouch"} <= {e["pose"] for e in printed if e["event"] == "start"}
+    assert set(printed[0]) == {"t", "frame", "track", "pose", "event"}
+
+
+def test_teach_then_recognise_a_new_pose(tmp_path):
+    me = transform(stand(base()), scale=1.6, shift=(150, -40))
+    salute = both_arms(me, 120, 30)   # far from standing (feature distance 0.32 > 0.25)
+    from test_poses_data import as_pose
+    lesson, later = tmp_path / "lesson.jsonl", tmp_path / "later.jsonl"
+    with PoseRecorder(lesson) as recorder:
+        for i in range(25):
+            recorder.write(i, i / FPS, [as_pose(salute)])
+    with PoseRecorder(later) as recorder:
+        for i, kp in enumerate([me] * 10 + [transform(salute, scale=0.8, shift=(-90, 30))] * 15 + [me] * 10):
+            recorder.write(i, i / FPS, [as_pose(kp)])
+    config = tmp_path / "appliance.toml"
+    config.write_text(f'[poses]\nexamples = "{tmp_path / "taught.json"}"\n')
+    taught = run_cli("poses", "teach", "salute", "--source", str(lesson), "--config", str(config))
+    assert taught.returncode == 0, taught.stderr
+    assert "taught 'salute': 21 examples" in taught.stdout  # 2 s at 10 fps
+    events = run_cli("poses", "events", str(later), "--json", "--config", str(config))
+    taught_events = [e for e in map(json.loads, events.stdout.splitlines()) if e["pose"] == "salute"]
+    assert [e["event"] for e in taught_events] == ["start", "end"]
+    assert 1.0 <= taught_events[0]["t"] <= 1.5 and 2.5 <= taught_events[1]["t"] <= 3.0
+
+
+class ReplayEstimator:
+    """Stands in for the pose model: the recorded performance, frame by frame."""
+
+    def __init__(self):
+        self.frames = performance()
+        self.calls = 0
+
+    def estimate(self, image, region=None):
+        poses = self.frames[min(self.calls, len(self.frames) - 1)]
+        self.calls += 1
+        return poses
+
+
+def test_arms_up_switches_the_mode_and_goes_out_over_osc():
+    receiver = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    receiver.bind(("127.0.0.1", 0))
+    receiver.settimeout(5)
+    port = receiver.getsockname()[1]
+    settings = Settings()
+    settings.poses.reactions = [ReactionSettings(pose="arms_up", people=1, action="mode:aged-film")]
+    pipeline_box = {}
+    analyzer = PoseAnalyzer(ReplayEstimator(), PoseWatcher(load_rules()),
+                            Reactions(settings.poses, lambda a: pipeline_box["p"].apply_action(a)),
+                            OscSender("127.0.0.1", port, (768, 576)))
+    options = PipelineOptions(realtime=False, inline_analysis=True, max_frames=40)
+    pipeline = Pipeline(SyntheticSource(160, 120, FPS), NullOutput(), settings.modes, "passthrough",
+                        [analyzer], options)
+    pipeline_box["p"] = pipeline
+    runner = threading.Thread(target=pipeline.run)
+    runner.start()
+    runner.join(30)
+    assert pipeline.mode_name == "aged-film"
+    from pythonosc.osc_message import OscMessage
+    message = OscMessage(receiver.recv(1024))
+    receiver.close()
+    assert message.address == "/pose/event"
+    assert message.params[1:] == ["arms_up", "start"] and isinstance(message.params[0], int)
+
+
+def test_reaction_config_is_checked(tmp_path):
+    from appliance.config import load_config
+    from appliance.errors import ConfigError
+    path = tmp_path / "a.toml"
+    path.write_text('[[poses.reactions]]\npose = "arms_up"\naction = "mode:disco"\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert caught.value.problems[0].startswith(
+        f"{path}: poses.reactions[0].action: 'mode:disco' is not an action")
