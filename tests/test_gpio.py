@@ -71,7 +71,7 @@ def test_long_press_teaches_and_very_long_press_shuts_down_only_when_enabled(fac
                                                   shutdown_press_s=8.0)
     press(factory.pin(17), clock, 3.0)
     assert pipeline._pending_mode is None and not shutdowns
-    assert "pose teaching is not built yet" in caplog.text
+    assert "teaching needs [poses] enabled = true" in caplog.text
     press(factory.pin(17), clock, 9.0)
     assert shutdowns == [1] and pipeline._stop.is_set()
     controls.close()

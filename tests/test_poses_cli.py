@@ -116,3 +116,34 @@ def test_reaction_config_is_checked(tmp_path):
         load_config(path)
     assert caught.value.problems[0].startswith(
         f"{path}: poses.reactions[0].action: 'mode:disco' is not an action")
+
+
+def test_a_long_press_teaches_the_pose_being_held(tmp_path):
+    """The button path: the pose stage records the visitor for 2 s, saves, and from then on
+    recognises the new pose in the live stream."""
+    from test_poses_data import as_pose
+    me = transform(stand(base()), scale=1.6, shift=(150, -40))
+    held = both_arms(me, 120, 30)
+
+    class Visitor:
+        def __init__(self):
+            self.calls = 0
+
+        def estimate(self, image, region=None):
+            self.calls += 1
+            kp = held if self.calls <= 25 or 40 < self.calls <= 60 else me
+            return [as_pose(kp)]
+
+    path = tmp_path / "taught.json"
+    analyzer = PoseAnalyzer(Visitor(), PoseWatcher(load_rules(), True), examples_path=path)
+    from appliance.frame import FrameMeta
+    image = np.zeros((576, 768, 3), np.uint8)
+    name = analyzer.teach(seconds=2.0)
+    assert name == "taught-1" and analyzer.teaching
+    events = []
+    for i in range(70):
+        result = analyzer.analyze(image, FrameMeta(index=i, t=i / FPS, captured_at=0.0))
+        events += [(e.pose, e.event, e.frame) for e in result.events if e.pose == name]
+    assert not analyzer.teaching and path.is_file()
+    assert [e[:2] for e in events] == [("taught-1", "start"), ("taught-1", "end"),
+                                       ("taught-1", "start"), ("taught-1", "end")]

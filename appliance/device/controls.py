@@ -30,7 +30,15 @@ class DeviceControls:
         self.panel = ButtonPanel(settings, actions, pin_factory)
 
     def _teach(self) -> None:
-        log.warning("long press: pose teaching is not built yet; nothing was recorded")
+        """Long press: the pose stage learns the pose the nearest visitor holds."""
+        stage = next((w.analyzer for w in self.pipeline.workers if hasattr(w.analyzer, "teach")), None)
+        if stage is None:
+            log.warning("long press: teaching needs [poses] enabled = true; nothing was recorded")
+            return
+        stage.teach()
+        self._teaching = stage
+
+    _teaching = None
 
     def _shutdown(self, shutdown: Callable[[], Any]) -> Callable[[], None]:
         def run() -> None:
@@ -41,7 +49,8 @@ class DeviceControls:
 
     def frame_shown(self, pipeline: Any) -> None:
         if self.led:
-            self.led.show("running")
+            teaching = self._teaching is not None and self._teaching.teaching
+            self.led.show("teaching" if teaching else "running")
 
     def stopped(self, pipeline: Any) -> None:
         """The pins are released with the pipeline, so a reloaded one can claim them again."""

@@ -211,9 +211,48 @@ def pose_models(store: ModelStore) -> list[str]:
     return [name for name, entry in store.entries.items() if entry.task in DECODERS]
 
 
-def create_estimator(store: ModelStore, name: str) -> PoseEstimator:
+def create_estimator(store: ModelStore, name: str, follow: bool = False) -> PoseEstimator:
+    """The pose model `name`; with `follow`, single-person models crop around their person."""
     entry: ModelEntry | None = store.entries.get(name)
     if entry is None or entry.task not in DECODERS:
         raise ModelError(f"{name}: not a pose model (expected one of: {', '.join(pose_models(store))})")
     decode, min_score = DECODERS[entry.task]
-    return PoseModel(name, store.load(name), decode, min_score)
+    model = PoseModel(name, store.load(name), decode, min_score)
+    return FollowingSinglePose(model) if follow and entry.task != "pose_multi" else model
+
+
+def crop_around(pose: Pose, frame_w: int, frame_h: int, margin: float = 0.35) -> tuple[int, int, int, int]:
+    """A square region around a pose's confident keypoints, grown by `margin` of its size on
+    every side (as MoveNet's reference cropping does), kept inside the frame."""
+    seen = pose.keypoints[pose.keypoints[:, 2] >= 0.2]
+    points = seen if len(seen) >= 4 else pose.keypoints
+    x0, y0 = points[:, :2].min(axis=0)
+    x1, y1 = points[:, :2].max(axis=0)
+    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
+    side = min(max(side, 64.0), float(max(frame_w, frame_h)))
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    left = int(round(min(max(cx - side / 2, 0), max(frame_w - side, 0))))
+    top = int(round(min(max(cy - side / 2, 0), max(frame_h - side, 0))))
+    return left, top, min(frame_w, left + int(side)), min(frame_h, top + int(side))
+
+
+class FollowingSinglePose:
+    """A single-person model that follows its person: each frame is cropped around the last
+    pose found, so the person fills the model's input instead of a corner of it. When the
+    person is lost (no pose, or too few confident keypoints) it looks at the whole frame again."""
+
+    def __init__(self, model: PoseModel, min_keypoints: int = 6):
+        self.model = model
+        self.name = model.name
+        self.min_keypoints = min_keypoints
+        self.region: tuple[int, int, int, int] | None = None
+
+    def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
+        poses = self.model.estimate(image_bgr, region or self.region)
+        if not poses and self.region is not None and region is None:
+            self.region = None
+            poses = self.model.estimate(image_bgr)
+        confident = poses and int((poses[0].keypoints[:, 2] >= 0.3).sum()) >= self.min_keypoints
+        h, w = image_bgr.shape[:2]
+        self.region = crop_around(poses[0], w, h) if confident else None
+        return poses

@@ -21,7 +21,7 @@ from appliance.errors import ConfigError
 from appliance.frame import FrameMeta
 from appliance.poses.events import PoseEvent
 from appliance.poses.rules import DEFAULT_RULES, load_rules
-from appliance.poses.teach import PoseExamples
+from appliance.poses.teach import PoseExamples, teach_from_frames
 from appliance.poses.tracking import Track
 from appliance.poses.watch import PoseWatcher
 
@@ -36,8 +36,12 @@ class PoseResult:
     active: dict[int, list[str]] = field(default_factory=dict)
 
 
+def examples_file(settings: PoseSettings, state_dir: Path) -> Path:
+    return Path(settings.examples) if settings.examples else state_dir / "taught-poses.json"
+
+
 def load_examples(settings: PoseSettings, state_dir: Path) -> PoseExamples:
-    path = Path(settings.examples) if settings.examples else state_dir / "taught-poses.json"
+    path = examples_file(settings, state_dir)
     if not path.exists():
         return PoseExamples()
     try:
@@ -71,20 +75,64 @@ class Reactions:
                 self.fired.discard(i)
 
 
+class Lesson:
+    """Collects one person's pose for a few seconds, then saves it as a taught pose."""
+
+    def __init__(self, name: str, seconds: float, path: Path, mirror: bool):
+        self.name, self.seconds, self.path, self.mirror = name, seconds, path, mirror
+        self.frames: list = []
+
+    def add(self, frame) -> bool:
+        """Keep the frame; True once the lesson has lasted long enough."""
+        self.frames.append(frame)
+        return frame.t - self.frames[0].t >= self.seconds
+
+    def finish(self) -> PoseExamples:
+        teach_from_frames(self.name, iter(self.frames), self.path, self.seconds, self.mirror)
+        return PoseExamples.load(self.path)
+
+
 class PoseAnalyzer:
     name = "pose"
 
     def __init__(self, estimator, watcher: PoseWatcher, reactions: Reactions | None = None,
-                 osc=None):
+                 osc=None, examples_path: Path | None = None):
         self.estimator = estimator
         self.watcher = watcher
         self.reactions = reactions
         self.osc = osc
+        self.examples_path = examples_path
+        self.lesson: Lesson | None = None
+
+    def teach(self, seconds: float = 2.0) -> str:
+        """Learn the pose the largest visitor holds over the next `seconds` (the long press)."""
+        taught = self.watcher.examples.examples if self.watcher.examples else {}
+        name = f"taught-{len(taught) + 1}"
+        self.lesson = Lesson(name, seconds, self.examples_path, self.watcher.mirror)
+        log.info("teaching %s: hold the pose for %g s", name, seconds)
+        return name
+
+    @property
+    def teaching(self) -> bool:
+        return self.lesson is not None
+
+    def _learn(self, meta: FrameMeta, poses) -> None:
+        from appliance.poses.recording import RecordedFrame
+        if not self.lesson.add(RecordedFrame(meta.index, meta.t, poses)):
+            return
+        lesson, self.lesson = self.lesson, None
+        try:
+            self.watcher.examples = lesson.finish()
+            log.info("taught %s (saved to %s)", lesson.name, lesson.path)
+        except ConfigError as exc:
+            log.error("teaching %s failed: %s", lesson.name, exc.problems[0])
 
     def analyze(self, image: np.ndarray, meta: FrameMeta) -> PoseResult:
         if self.osc:
             self.osc.frame_size = (image.shape[1], image.shape[0])
         poses = self.estimator.estimate(image)
+        if self.lesson is not None:
+            self._learn(meta, poses)
         events = self.watcher.update(meta.index, meta.t, poses)
         for event in events:
             log.info("pose %s: track %d %s", event.event, event.track, event.pose)
@@ -113,7 +161,10 @@ def create_pose_analyzer(settings: Settings, state_dir: Path,
     p = settings.poses
     rules = load_rules(p.rules or DEFAULT_RULES)
     watcher = PoseWatcher(rules, p.mirror, examples=load_examples(p, state_dir))
-    estimator = create_estimator(ModelStore.from_settings(settings.models), settings.models.pose)
+    examples_path = examples_file(p, state_dir)
+    estimator = create_estimator(ModelStore.from_settings(settings.models), settings.models.pose,
+                                 follow=True)
     osc = (OscSender(p.osc.host, p.osc.port, (1, 1), keypoint_rate=p.osc.keypoints_hz)
            if p.osc.enabled else None)
-    return PoseAnalyzer(estimator, watcher, Reactions(p, on_action) if p.reactions else None, osc)
+    return PoseAnalyzer(estimator, watcher, Reactions(p, on_action) if p.reactions else None, osc,
+                        examples_path)
