@@ -83,7 +83,7 @@ test_tflite_runtime() {
         touch "$TFLITE_VENV/.installed"
     fi
     echo "dev.sh: model tests under tflite-runtime and ai-edge-litert on numpy 1.x" >&2
-    "$TFLITE_VENV/bin/python" -m pytest -q tests/test_models.py
+    "$TFLITE_VENV/bin/python" -m pytest -q tests/test_models.py tests/test_fidelity.py
 }
 
 run_tests() {

