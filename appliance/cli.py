@@ -227,12 +227,20 @@ def cmd_models_list(args: argparse.Namespace) -> int:
     store, _ = _store(args)
     print(f"models in {store.dir}:")
     for name, entry in store.entries.items():
-        shape = "x".join(str(v) for v in entry.inputs[0].shape[1:3])
-        fidelity = entry.raw.get("fidelity", {})
-        error = fidelity.get("mean_keypoint_error_px")
-        note = f"keypoint error {error} px vs float" if error is not None else ""
-        print(f"  {name:<22} {entry.task:<14} {entry.raw['quantization']:<26} {shape:>9}  {note}")
+        image = next((i for i in entry.inputs if len(i.shape) == 4 and i.shape[-1] == 3), entry.inputs[0])
+        shape = "x".join(str(v) for v in image.shape[1:3])
+        print(f"  {name:<26} {entry.task:<15} {entry.raw['quantization']:<26} {shape:>8}  "
+              f"{_fidelity_note(entry.raw.get('fidelity', {}))}")
     return 0
+
+
+def _fidelity_note(fidelity: dict) -> str:
+    """The headline fidelity number of a manifest entry, whatever kind of model it is."""
+    for key, text in (("mean_keypoint_error_px", "keypoint error {:.2f} px"), ("iou", "mask IoU {:.3f}"),
+                      ("mean_abs_diff", "mean abs diff {:.4f}")):
+        if key in fidelity:
+            return text.format(fidelity[key]) + " vs float"
+    return ""
 
 
 def cmd_models_verify(args: argparse.Namespace) -> int:

@@ -304,3 +304,11 @@ def test_single_pose_following_the_person_beats_the_whole_frame(store, clip, wal
     assert followed_frames >= 25                     # it kept hold of its person
     assert np.mean(on_followed) >= 0.85              # ... and its keypoints are on people
     assert np.mean(seen_followed) >= 1.3 * np.mean(seen_whole)  # it sees more of the body (measured 1.49x)
+
+
+def test_models_list_names_every_model_with_its_fidelity():
+    result = run_cli("models", "list")
+    assert result.returncode == 0
+    for name in MODELS:
+        line = next(l for l in result.stdout.splitlines() if l.split()[:1] == [name])
+        assert line.endswith("vs float"), line
