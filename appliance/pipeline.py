@@ -30,7 +30,7 @@ from appliance.cards import message_card
 from appliance.config import ModeSettings
 from appliance.errors import ApplianceError
 from appliance.frame import Frame, FrameMeta
-from appliance.modes import Mode
+from appliance.modes import AnalysisContext, Mode
 from appliance.outputs import Output
 from appliance.slots import LatestSlot
 from appliance.sources import Source
@@ -97,10 +97,19 @@ class AnalysisWorker:
         self._analyze(frame)
 
     def _loop(self) -> None:
-        while not self._stopped.is_set():
-            frame = self.inbox.take(timeout=POLL_SECONDS)
-            if frame is not None and not self._stopped.is_set():
-                self._analyze(frame)
+        try:
+            while not self._stopped.is_set():
+                frame = self.inbox.take(timeout=POLL_SECONDS)
+                if frame is not None and not self._stopped.is_set():
+                    self._analyze(frame)
+        finally:
+            self._close_analyzer()
+
+    def _close_analyzer(self) -> None:
+        try:
+            self.analyzer.close()
+        except Exception:
+            log.exception("closing analysis %s failed", self.analyzer.name)
 
     def _analyze(self, frame: Frame) -> None:
         with Stopwatch(self.times, f"analysis:{self.analyzer.name}"):
@@ -116,9 +125,12 @@ class AnalysisWorker:
             self.processed += 1
 
     def stop(self) -> None:
-        """Finish the frame in hand, if any, and analyse no more."""
+        """Finish the frame in hand, if any, analyse no more, then close the analyzer (here if
+        the thread never ran, else in the thread, so a model is never closed mid-invoke)."""
         self._stopped.set()
         self.inbox.close()
+        if self._thread.ident is None:
+            self._close_analyzer()
 
     def join(self, timeout: float) -> None:
         if self._thread.is_alive():
@@ -131,14 +143,17 @@ class AnalysisWorker:
 class Pipeline:
     def __init__(self, source: Source, output: Output, modes: dict[str, ModeSettings], mode: str,
                  analyzers: list[Analyzer] | None = None, options: PipelineOptions | None = None,
-                 observers: list[PipelineObserver] | None = None):
+                 observers: list[PipelineObserver] | None = None,
+                 context: AnalysisContext | None = None):
         self.source = source
         self.output = output
         self.modes = modes
         self.options = options or PipelineOptions()
         self.times = StageTimes()
         self.frames: LatestSlot[Frame] = LatestSlot()
+        self.context = context or AnalysisContext()
         self.workers = [AnalysisWorker(a, self.times) for a in analyzers or []]
+        self.mode_workers: list[AnalysisWorker] = []  # the shown mode's own analysis stages
         self.observers = list(observers or [])
         self.mode_name = mode
         self.mode: Mode | None = None
@@ -187,11 +202,12 @@ class Pipeline:
         self.source.open()
         self._started = time.monotonic()
         try:
-            self.mode = Mode(self.mode_name, self.modes[self.mode_name])
+            self.mode = Mode(self.mode_name, self.modes[self.mode_name], self.context)
             self.capture.start()
             if not self.options.inline_analysis:
                 for worker in self.workers:
                     worker.start()
+            self._start_mode_workers()
             self._display_loop()
         finally:
             self._shutdown()
@@ -219,9 +235,22 @@ class Pipeline:
                 last_stats = time.monotonic()
                 log.info("stats: %s", self._summary().lines()[1])
 
+    def _start_mode_workers(self) -> None:
+        self.mode_workers = [AnalysisWorker(a, self.times) for a in self.mode.analyzers]
+        if not self.options.inline_analysis:
+            for worker in self.mode_workers:
+                worker.start()
+
+    def _stop_mode_workers(self) -> None:
+        """Stop the old mode's stages without waiting for them: a model busy on a keyframe
+        must not hold the display loop; the thread ends when its frame is done."""
+        for worker in self.mode_workers:
+            worker.stop()
+        self.mode_workers = []
+
     def _show(self, frame: Frame) -> None:
         meta = frame.meta
-        for worker in self.workers:
+        for worker in self.workers + self.mode_workers:
             if self.options.inline_analysis:
                 worker.run_inline(frame)
             else:
@@ -268,12 +297,14 @@ class Pipeline:
 
     def _set_mode(self, name: str) -> None:
         try:
-            new = Mode(name, self.modes[name])
+            new = Mode(name, self.modes[name], self.context)
         except ApplianceError as exc:
             log.error("mode %s cannot start: %s; staying in %s", name, exc, self.mode_name)
             return
+        self._stop_mode_workers()
         old, self.mode, self.mode_name = self.mode, new, name
         old.close()
+        self._start_mode_workers()
         log.info("mode: %s", name)
 
     def recent_fps(self) -> float:
@@ -286,13 +317,15 @@ class Pipeline:
         for observer in self.observers:
             observer.stopped(self)
         self.frames.close()
+        self.workers += self.mode_workers
+        self.mode_workers = []
         for worker in self.workers:
             worker.stop()
         deadline = time.monotonic() + JOIN_SECONDS
         self.capture.join(max(0.0, deadline - time.monotonic()))
         for worker in self.workers:
             worker.join(max(0.0, deadline - time.monotonic()))
-        for closer in (self.output.close, self.source.close, self._close_mode, self._close_analyzers):
+        for closer in (self.output.close, self.source.close, self._close_mode):
             try:
                 closer()
             except Exception:
@@ -301,10 +334,6 @@ class Pipeline:
     def _close_mode(self) -> None:
         if self.mode is not None:
             self.mode.close()
-
-    def _close_analyzers(self) -> None:
-        for worker in self.workers:
-            worker.analyzer.close()
 
     def _summary(self) -> RunSummary:
         return RunSummary(

@@ -92,3 +92,42 @@ def test_a_file_that_breaks_mid_run_ends_it_instead_of_retrying():
                         options=PipelineOptions(realtime=False, wait_for_display=True))
     summary = run_in_thread(pipeline)
     assert summary.error == "clip.mp4: decoding failed" and len(output.images) == 3
+
+
+def test_a_mode_whose_model_is_missing_shows_a_card_and_the_buttons_still_work(monkeypatch):
+    from dataclasses import dataclass as _dataclass
+
+    from appliance.config import EffectSettings, ModeSettings
+    from appliance.effects import EFFECTS
+    from appliance.errors import ModelError
+
+    class NeedsAModel:
+        name = "needs-model"
+
+        @_dataclass
+        class Params:
+            pass
+
+        def __init__(self, params):
+            pass
+
+        def analyzers(self, context):
+            raise ModelError("movenet_thunder: models_tflite/movenet_thunder_int8.tflite is missing")
+
+        def process(self, image, meta):
+            return image
+
+        def close(self):
+            pass
+
+    monkeypatch.setitem(EFFECTS, "needs-model", NeedsAModel)
+    modes = Settings().modes
+    modes = {"broken": ModeSettings("", [EffectSettings("needs-model", NeedsAModel.Params())]), **modes}
+    output = RecordingOutput(commands_after={5: "next_mode", 9: "quit"})
+    pipeline = Pipeline(SyntheticSource(320, 240, 30), output, modes, "broken",
+                        options=PipelineOptions(realtime=False, wait_for_display=True))
+    summary = run_in_thread(pipeline)
+    assert summary.ended_by == "viewer quit"
+    assert all(is_card(image) for image in output.images[:5])      # the broken mode says so
+    assert [decode_index(i) for i in output.images[5:]] == [5, 6, 7, 8]  # the next mode runs
+    assert pipeline.mode_name == "passthrough"
