@@ -236,7 +236,15 @@ class Pipeline:
                 log.info("stats: %s", self._summary().lines()[1])
 
     def _start_mode_workers(self) -> None:
-        self.mode_workers = [AnalysisWorker(a, self.times) for a in self.mode.analyzers]
+        """Start the mode's stages, except those the pipeline already runs for every mode
+        (the [poses] stage is "pose" for reactions and for effects alike)."""
+        running = {w.analyzer.name for w in self.workers}
+        self.mode_workers = []
+        for analyzer in self.mode.analyzers:
+            if analyzer.name in running:
+                analyzer.close()
+            else:
+                self.mode_workers.append(AnalysisWorker(analyzer, self.times))
         if not self.options.inline_analysis:
             for worker in self.mode_workers:
                 worker.start()
