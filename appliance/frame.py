@@ -23,6 +23,7 @@ class FrameMeta:
     results: dict[str, Any] = field(default_factory=dict)
     result_frames: dict[str, int] = field(default_factory=dict)
     events: list[Any] = field(default_factory=list)
+    original: np.ndarray | None = None  # the picture as it came in, before the mode's effects
 
 
 @dataclass

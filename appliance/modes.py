@@ -78,6 +78,8 @@ class Mode:
         if self.error:
             h, w = image.shape[:2]
             return message_card(w, h, f"{self.name}: not available", self.error)
+        if meta.original is None:
+            meta.original = image
         for stage, effect in self.steps:
             with Stopwatch(times, stage):
                 try:
