@@ -11,7 +11,7 @@ from pathlib import Path
 
 from appliance import __version__
 from appliance.config import Settings, apply_overrides, dump_toml, load_config
-from appliance.errors import ApplianceError, ConfigError
+from appliance.errors import ApplianceError, ConfigError, SourceError
 
 log = logging.getLogger("appliance")
 
@@ -65,6 +65,25 @@ def build_parser() -> argparse.ArgumentParser:
                        help="also time every shipped model's bare invoke (1 thread and [models] "
                             "threads) under every installed runtime")
     bench.set_defaults(handler=cmd_bench)
+
+    render = sub.add_parser("render", help="render a mode offline, every frame analysed: the "
+                            "result is the same on a slow or a fast machine")
+    render.add_argument("source", help="sample, synthetic, or a video/image path")
+    render.add_argument("--mode", required=True)
+    render.add_argument("-o", "--output", type=Path, required=True, help="OUT.mp4, OUT.avi or OUT.png")
+    render.add_argument("--frames", type=int, default=0, help="render N frames (0: the whole clip; "
+                        "a .png gets the last)")
+    render.add_argument("--config", type=Path)
+    render.set_defaults(handler=cmd_render)
+
+    sheet = sub.add_parser("contact-sheet", help="one picture of every mode on the sample clip")
+    sheet.add_argument("-o", "--output", type=Path, default=Path("appliance/data/readme/modes.png"))
+    sheet.add_argument("--source", default="sample")
+    sheet.add_argument("--frames", type=int, default=200, help="frames rendered per mode (the "
+                       "last one is shown; the clip loops)")
+    sheet.add_argument("--modes", help="comma-separated modes (default: all)")
+    sheet.add_argument("--config", type=Path)
+    sheet.set_defaults(handler=cmd_contact_sheet)
 
     models = sub.add_parser("models", help="list or verify the shipped models")
     models_sub = models.add_subparsers(title="models commands")
@@ -338,3 +357,42 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     for finding in findings:
         print(finding.line())
     return 1 if any(f.status == "FAIL" for f in findings) else 0
+
+
+def cmd_render(args: argparse.Namespace) -> int:
+    from appliance.outputs import create_output
+    from appliance.render import render
+
+    _check_frames(args.frames)
+    settings = load_config(args.config)
+    settings = apply_overrides(settings, {"--mode": args.mode, "--output": f"file:{args.output}",
+                                          "--source": args.source})
+    setup_logging("warning")
+    summary = render(settings, args.source, args.mode, create_output(f"file:{args.output}"),
+                     args.frames, loop=bool(args.frames))
+    if summary.error:
+        raise SourceError(summary.error)
+    print(f"rendered {summary.frames_out} frames of {args.mode} to {args.output}")
+    return 0
+
+
+def cmd_contact_sheet(args: argparse.Namespace) -> int:
+    import cv2
+
+    from appliance.atomic import atomic_path
+    from appliance.render import contact_sheet
+
+    _check_frames(args.frames)
+    settings = load_config(args.config)
+    setup_logging("warning")
+    modes = args.modes.split(",") if args.modes else None
+    unknown = [m for m in modes or [] if m not in settings.modes]
+    if unknown:
+        raise ConfigError([f"--modes: unknown mode {unknown[0]!r} (expected some of: "
+                           f"{', '.join(settings.modes)})"])
+    sheet = contact_sheet(settings, args.source, args.frames or 1, modes)
+    ok, png = cv2.imencode(".png", sheet)
+    with atomic_path(args.output) as tmp:
+        tmp.write_bytes(png.tobytes())
+    print(f"wrote {args.output} ({len(modes or settings.modes)} modes, {args.frames} frames each)")
+    return 0
