@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help="pace files like a camera and count dropped frames "
                             "(default: as fast as the display loop takes them)")
     bench.add_argument("--json", type=Path, help="also write the results to this JSON file")
+    bench.add_argument("--all", action="store_true", help="every mode in turn, in one process")
     bench.add_argument("--models", action="store_true",
                        help="also time every shipped model's bare invoke (1 thread and [models] "
                             "threads) under every installed runtime")
@@ -211,6 +212,13 @@ def cmd_bench(args: argparse.Namespace) -> int:
     report = run_bench(settings, realtime=args.realtime)
     for line in report["summary_lines"]:
         print(line)
+    if args.all:
+        report["modes"] = {}
+        for name in settings.modes:
+            settings.run.mode = name
+            report["modes"][name] = run_bench(settings, realtime=args.realtime)["summary"]
+            print(f"mode {name}: {report['modes'][name]['fps']} fps, dropped "
+                  f"{report['modes'][name]['dropped']}, peak RSS {report['modes'][name]['peak_rss_mb']} MB")
     if args.models:
         from appliance.bench import run_model_bench
         from appliance.bench_models import model_lines

@@ -34,7 +34,7 @@ from appliance.modes import AnalysisContext, Mode
 from appliance.outputs import Output
 from appliance.slots import LatestSlot
 from appliance.sources import Source
-from appliance.stats import RunSummary, StageTimes, Stopwatch, peak_rss_mb
+from appliance.stats import RunSummary, StageTimes, Stopwatch, peak_rss_mb, process_age_s
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,7 @@ class AnalysisWorker:
         self.inbox: LatestSlot[Frame] = LatestSlot()
         self.processed = 0
         self._lock = threading.Lock()
-        self._latest: tuple[Any, int] | None = None
+        self._latest: tuple[Any, int, float] | None = None  # result, frame index, captured at
         self._thread = threading.Thread(target=self._loop, name=f"analysis-{analyzer.name}",
                                         daemon=True)
         self._failed = False
@@ -89,7 +89,7 @@ class AnalysisWorker:
     def start(self) -> None:
         self._thread.start()
 
-    def latest(self) -> tuple[Any, int] | None:
+    def latest(self) -> tuple[Any, int, float] | None:
         with self._lock:
             return self._latest
 
@@ -121,7 +121,7 @@ class AnalysisWorker:
                     self._failed = True
                 return
         with self._lock:
-            self._latest = (result, frame.meta.index)
+            self._latest = (result, frame.meta.index, frame.meta.captured_at)
             self.processed += 1
 
     def stop(self) -> None:
@@ -194,6 +194,7 @@ class Pipeline:
     _output_size = (640, 480)
     cards_shown = 0
     _started = 0.0
+    startup_s = 0.0
     _last_shown_at = 0.0
 
     # -- the run ------------------------------------------------------------------------
@@ -265,7 +266,9 @@ class Pipeline:
                 worker.inbox.put(frame)
             latest = worker.latest()
             if latest is not None:
-                meta.results[worker.analyzer.name], meta.result_frames[worker.analyzer.name] = latest
+                name = worker.analyzer.name
+                meta.results[name], meta.result_frames[name], captured_at = latest
+                self.times.record(f"{name} age", time.monotonic() - captured_at)
         image = self.mode.apply(frame.image, meta, self.times)
         if not self._output_open:
             h, w = image.shape[:2]
@@ -279,6 +282,8 @@ class Pipeline:
             self.times.record("display interval", shown_at - self._last_shown_at)
         self._last_shown_at = shown_at
         self.frames_out += 1
+        if self.frames_out == 1:
+            self.startup_s = process_age_s()
         for observer in self.observers:
             observer.frame_shown(self)
 
@@ -349,4 +354,4 @@ class Pipeline:
             frames_in=self.frames.put_count, frames_out=self.frames_out,
             dropped=self.frames.dropped, seconds=time.monotonic() - self._started, stages=self.times.summary(),
             analysis={w.analyzer.name: w.counts() for w in self.workers},
-            peak_rss_mb=peak_rss_mb(), ended_by=self._ended_by)
+            peak_rss_mb=peak_rss_mb(), ended_by=self._ended_by, startup_s=self.startup_s)

@@ -7,6 +7,7 @@ the recent past and memory stays flat.
 from __future__ import annotations
 
 import collections
+import os
 import resource
 import threading
 import time
@@ -56,6 +57,16 @@ class Stopwatch:
         self.times.record(self.stage, time.perf_counter() - self.start)
 
 
+def process_age_s() -> float:
+    """Seconds since this process started (Linux /proc), interpreter start-up included."""
+    try:
+        ticks = int(open("/proc/self/stat").read().rsplit(")", 1)[1].split()[19])
+        uptime = float(open("/proc/uptime").read().split()[0])
+        return uptime - ticks / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
 def peak_rss_mb() -> float:
     """Peak resident memory of this process (Linux reports ru_maxrss in KiB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
@@ -75,6 +86,7 @@ class RunSummary:
     peak_rss_mb: float = 0.0
     ended_by: str = ""
     error: str = ""
+    startup_s: float = 0.0  # process start to the first frame shown
 
     @property
     def fps(self) -> float:
@@ -85,12 +97,14 @@ class RunSummary:
         data["fps"] = round(self.fps, 2)
         data["seconds"] = round(self.seconds, 3)
         data["peak_rss_mb"] = round(self.peak_rss_mb, 1)
+        data["startup_s"] = round(self.startup_s, 3)
         return data
 
     def lines(self) -> list[str]:
         out = [f"{self.source} -> {self.output}, mode {self.mode}: ended by {self.ended_by}",
                f"frames in {self.frames_in}, out {self.frames_out}, dropped {self.dropped}, "
-               f"{self.fps:.1f} fps over {self.seconds:.1f} s, peak RSS {self.peak_rss_mb:.0f} MB"]
+               f"{self.fps:.1f} fps over {self.seconds:.1f} s, peak RSS {self.peak_rss_mb:.0f} MB, "
+               f"first frame {self.startup_s:.2f} s after start"]
         for name, counts in self.analysis.items():
             out.append(f"analysis {name}: {counts['processed']} frames analysed, "
                        f"{counts['dropped']} skipped as stale")
