@@ -13,9 +13,9 @@ from appliance.errors import ModelError
 from appliance.inference.manifest import ModelStore, default_models_dir, load_manifest
 from appliance.inference.pose import create_estimator, decode_movenet_multi, pose_models
 from appliance.inference.runtime import available_runtimes, load_runtime
-from appliance.sources import SAMPLE_CLIP
 
 from conftest import run_cli
+from walkers import person_boxes, read_clip, walker_masks
 
 RUNTIMES = available_runtimes()
 MODELS = list(load_manifest(default_models_dir()))
@@ -28,41 +28,13 @@ def store(request) -> ModelStore:
 
 
 @pytest.fixture(scope="module")
-def clip() -> list[np.ndarray]:
-    cap = cv2.VideoCapture(str(SAMPLE_CLIP))
-    frames = []
-    while (got := cap.read())[0]:
-        frames.append(got[1])
-    return frames
+def clip() -> tuple[np.ndarray, ...]:
+    return read_clip()
 
 
 @pytest.fixture(scope="module")
 def walkers(clip) -> np.ndarray:
-    """Where people are, per frame, from the clip itself: difference to the median background.
-
-    An independent ground truth for "keypoints land on the person": the camera is still, so
-    whatever differs from the median of 150 frames is someone walking (dilated a little).
-    """
-    background = np.median(np.stack(clip[::3]), axis=0).astype(np.int16)
-    masks = []
-    for frame in clip:
-        diff = np.abs(frame.astype(np.int16) - background).max(axis=2) > 35
-        diff = cv2.morphologyEx(diff.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        masks.append(cv2.dilate(diff, np.ones((9, 9), np.uint8)) > 0)
-    return np.stack(masks)
-
-
-def person_boxes(mask: np.ndarray, min_height: int = 70) -> list[tuple[int, int, int, int]]:
-    """Square crops around each sizeable walker in a mask, x0,y0,x1,y1."""
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
-    boxes = []
-    for x, y, w, h, _ in stats[1:count]:
-        if h >= min_height and w < h:
-            side = int(h * 1.3)
-            cx, cy = x + w // 2, y + h // 2
-            boxes.append((max(0, cx - side // 2), max(0, cy - side // 2),
-                          min(mask.shape[1], cx + side // 2), min(mask.shape[0], cy + side // 2)))
-    return boxes
+    return walker_masks(clip)
 
 
 def on_person_fraction(poses, mask, min_score=0.3) -> tuple[float, int]:

@@ -11,12 +11,12 @@ from __future__ import annotations
 import functools
 import math
 
-import cv2
 import numpy as np
 
 from appliance.inference.manifest import ModelStore
 from appliance.inference.pose import KEYPOINTS, Pose, box_of, create_estimator
-from appliance.sources import SAMPLE_CLIP
+from walkers import person_boxes, read_clip  # noqa: F401  (person_boxes: used by other tests)
+from walkers import walker_masks as _walker_masks
 
 K = {name: i for i, name in enumerate(KEYPOINTS)}
 FPS = 10.0  # the bundled clip
@@ -24,12 +24,7 @@ FPS = 10.0  # the bundled clip
 
 @functools.cache
 def clip() -> tuple[np.ndarray, ...]:
-    cap = cv2.VideoCapture(str(SAMPLE_CLIP))
-    frames = []
-    while (got := cap.read())[0]:
-        frames.append(got[1])
-    cap.release()
-    return tuple(frames)
+    return read_clip()
 
 
 @functools.cache
@@ -40,27 +35,8 @@ def multipose_frames() -> tuple[tuple[Pose, ...], ...]:
 
 
 def walker_masks() -> np.ndarray:
-    """Where people walk, per frame: difference to the median background (as test_models.py)."""
-    frames = clip()
-    background = np.median(np.stack(frames[::3]), axis=0).astype(np.int16)
-    masks = []
-    for frame in frames:
-        diff = np.abs(frame.astype(np.int16) - background).max(axis=2) > 35
-        diff = cv2.morphologyEx(diff.astype(np.uint8), cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-        masks.append(cv2.dilate(diff, np.ones((9, 9), np.uint8)) > 0)
-    return np.stack(masks)
-
-
-def person_boxes(mask: np.ndarray, min_height: int = 70) -> list[tuple[int, int, int, int]]:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
-    boxes = []
-    for x, y, w, h, _ in stats[1:count]:
-        if h >= min_height and w < h:
-            side = int(h * 1.3)
-            cx, cy = x + w // 2, y + h // 2
-            boxes.append((max(0, cx - side // 2), max(0, cy - side // 2),
-                          min(mask.shape[1], cx + side // 2), min(mask.shape[0], cy + side // 2)))
-    return boxes
+    """Where people walk, per frame (see walkers.py)."""
+    return _walker_masks(clip())
 
 
 @functools.cache
