@@ -18,7 +18,10 @@ from appliance.frame import FrameMeta
 from appliance.settings_schema import setting
 
 SEPIA = np.array([0.55, 0.78, 1.0], np.float32)  # BGR tint of old prints (brown)
+LUMA = np.array([0.114, 0.587, 0.299], np.float32)  # BGR weights of grey
+BURN_COLOUR = (199, 224, 242)  # washed-out emulsion, BGR
 GRAIN_TILES = 8
+GRAIN_STD = 40.0  # grain tiles are stored as uint8 around 128 with this spread
 
 
 def decay_at(t: float, decay_s: float, hold_s: float, heal_s: float, clean_s: float, cycle: bool) -> float:
@@ -60,17 +63,23 @@ class Film:
         self._size = (0, 0)
 
     def _prepare(self, w: int, h: int) -> None:
-        """Per-size textures, made once: grain tiles, vignette, the burn field."""
+        """Per-size textures, made once, in uint8 so each frame is a few cv2 passes (a Pi 4
+        must age a 640x480 frame in a few ms): grain tiles, the vignette falloff, the burn field."""
         rng = np.random.default_rng(self.p.seed)
         small = (max(1, w // 2), max(1, h // 2))
-        self._grain = [cv2.resize(rng.normal(0, 1, (small[1], small[0])).astype(np.float32), (w, h))
-                       for _ in range(GRAIN_TILES)]
+        self._grain = []
+        for _ in range(GRAIN_TILES):
+            noise = cv2.resize(rng.normal(0, 1, (small[1], small[0])).astype(np.float32), (w, h))
+            grey = np.clip(128 + noise * GRAIN_STD, 0, 255).astype(np.uint8)
+            self._grain.append(cv2.merge([grey, grey, grey]))
         yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-        r = np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2)) / np.sqrt(2)
-        self._vignette = np.clip(r, 0, 1) ** 2
+        r2 = (np.hypot((xx - w / 2) / (w / 2), (yy - h / 2) / (h / 2)) / np.sqrt(2)) ** 2
+        falloff = np.clip(r2 * 255, 0, 255).astype(np.uint8)
+        self._falloff = cv2.merge([falloff, falloff, falloff])
         field = cv2.resize(rng.random((8, 10)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
         field += 0.25 * cv2.resize(rng.random((32, 40)).astype(np.float32), (w, h), interpolation=cv2.INTER_CUBIC)
         self._burn_field = (field - field.min()) / (np.ptp(field) + 1e-6)
+        self._burn_colour = np.full((h, w, 3), BURN_COLOUR, np.uint8)
         self._size = (w, h)
 
     def decay(self, meta: FrameMeta) -> float:
@@ -85,13 +94,14 @@ class Film:
         if (w, h) != self._size:
             self._prepare(w, h)
         rng = np.random.default_rng((self.p.seed, meta.index))
-        out = self._weave(image, d, rng).astype(np.float32) / 255.0
-        out = self._age_colour(out, d)
-        out *= 1.0 + self.p.flicker * d * 0.25 * float(rng.normal())
-        out += self._grain[int(rng.integers(GRAIN_TILES))][..., None] * (0.12 * self.p.grain * d)
-        out *= (1.0 - self.p.vignette * (0.35 + 0.65 * d) * self._vignette)[..., None]
+        out = self._weave(image, d, rng)
+        flicker = 1.0 + self.p.flicker * d * 0.25 * float(rng.normal())
+        out = cv2.transform(out, self._colour_matrix(d, flicker))
+        amount = 0.12 * self.p.grain * d * 255 / GRAIN_STD
+        out = cv2.addWeighted(out, 1.0, self._grain[int(rng.integers(GRAIN_TILES))], amount, -128 * amount)
+        shade = self.p.vignette * (0.35 + 0.65 * d)
+        out = cv2.addWeighted(out, 1.0, cv2.multiply(out, self._falloff, scale=1 / 255), -shade, 0)
         out = self._burn(out, d)
-        out = np.clip(out * 255.0, 0, 255).astype(np.uint8)
         self._scratch(out, d, meta.index)
         self._dust(out, d, rng)
         return out
@@ -104,20 +114,23 @@ class Film:
         shift = np.float32([[1, 0, dx], [0, 1, dy]])
         return cv2.warpAffine(image, shift, (image.shape[1], image.shape[0]), borderMode=cv2.BORDER_REPLICATE)
 
-    def _age_colour(self, out: np.ndarray, d: float) -> np.ndarray:
-        grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)[..., None]
-        toned = grey * SEPIA
+    def _colour_matrix(self, d: float, flicker: float) -> np.ndarray:
+        """One 3x4 affine colour transform: towards sepia-toned grey, faded (contrast lost,
+        blacks lifted) and flickering, all in a single pass over the pixels."""
         amount = self.p.sepia * d
-        out = out * (1 - amount) + toned * amount
-        return out * (1 - 0.25 * d) + 0.12 * d  # faded: blacks lifted, contrast lost
+        toned = np.outer(SEPIA, LUMA)  # grey from BGR, then tinted
+        mix = (1 - amount) * np.eye(3, dtype=np.float32) + amount * toned
+        gain = (1 - 0.25 * d) * flicker
+        offset = np.full((3, 1), 0.12 * d * 255 * flicker, np.float32)
+        return np.hstack([mix * gain, offset]).astype(np.float32)
 
     def _burn(self, out: np.ndarray, d: float) -> np.ndarray:
         """Past 60 % decay, patches of emulsion wash out, growing until full decay."""
         reach = (d - 0.6) / 0.4 * self.p.burn
         if reach <= 0:
             return out
-        edge = np.clip((reach * 0.45 - self._burn_field) / 0.06 + 1.0, 0.0, 1.0)[..., None]
-        return out * (1 - edge) + np.float32([0.78, 0.88, 0.95]) * edge
+        edge = np.clip((reach * 0.45 - self._burn_field) / 0.06 + 1.0, 0.0, 1.0)
+        return cv2.blendLinear(out, self._burn_colour, 1.0 - edge, edge)
 
     def _scratch(self, out: np.ndarray, d: float, index: int) -> None:
         """Long vertical scratches that stay put for a while, as on a worn print."""
