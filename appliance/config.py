@@ -104,7 +104,7 @@ class OscSettings:
 class ReactionSettings:
     pose: str = setting("", help="a named or taught pose")
     people: int = setting(1, min=1, max=6, help="how many people must hold it at once")
-    action: str = setting("", help="next_mode, previous_mode or mode:NAME")
+    action: str = setting("", help="next_mode, previous_mode, mode:NAME or effect:EVENT")
 
 
 @dataclass
@@ -208,10 +208,11 @@ def check_cross_fields(settings: Settings, problems: list[str], mode_key: str = 
         if not reaction.pose:
             problems.append(f"{where}.pose: missing (expected the name of a named or taught pose)")
         target = reaction.action.removeprefix("mode:")
-        if reaction.action not in ("next_mode", "previous_mode") and (
+        is_effect_event = reaction.action.startswith("effect:") and len(reaction.action) > 7
+        if reaction.action not in ("next_mode", "previous_mode") and not is_effect_event and (
                 not reaction.action.startswith("mode:") or target not in settings.modes):
             problems.append(f"{where}.action: {reaction.action!r} is not an action (expected "
-                            f"next_mode, previous_mode or mode:NAME with NAME one of: "
+                            f"next_mode, previous_mode, effect:EVENT or mode:NAME with NAME one of: "
                             f"{', '.join(settings.modes)})")
     if settings.run.mode not in settings.modes:
         problems.append(f"{mode_key}: unknown mode {settings.run.mode!r} "

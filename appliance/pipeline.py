@@ -166,6 +166,7 @@ class Pipeline:
                                backoff=self.options.reconnect)
         self._output_open = False
         self._last_card_at = 0.0
+        self._pending_events: list[str] = []  # effect events from reactions, for the next frame
 
     # -- control, callable from any thread (signal handlers, buttons) --------------------
     def stop(self, reason: str = "stop requested") -> None:
@@ -180,13 +181,16 @@ class Pipeline:
         return self._pending_mode
 
     def apply_action(self, action: str) -> None:
-        """A reaction's action, from any thread: next_mode, previous_mode or mode:NAME."""
+        """A reaction's action, from any thread: next_mode, previous_mode, mode:NAME, or
+        effect:NAME (an event the mode's effects see in the next frame's meta.events)."""
         if action == "next_mode":
             self.switch_mode(1)
         elif action == "previous_mode":
             self.switch_mode(-1)
         elif action.startswith("mode:") and action[5:] in self.modes:
             self._pending_mode = action[5:]
+        elif action.startswith("effect:") and action[7:]:
+            self._pending_events.append(action[7:])  # list.append is atomic: any thread may call
         else:
             log.error("unknown action %r", action)
 
@@ -259,6 +263,8 @@ class Pipeline:
 
     def _show(self, frame: Frame) -> None:
         meta = frame.meta
+        while self._pending_events:
+            meta.events.append(self._pending_events.pop(0))
         for worker in self.workers + self.mode_workers:
             if self.options.inline_analysis:
                 worker.run_inline(frame)

@@ -58,3 +58,27 @@ def test_decay_cycle(t, expected):
 
 def test_without_cycle_decay_stays():
     assert decay_at(500, decay_s=10, hold_s=2, heal_s=5, clean_s=3, cycle=False) == 1.0
+
+
+def test_a_heal_event_starts_healing_from_the_damage_of_the_moment(sample_frames):
+    film = Film(Film.Params(decay_s=10, hold_s=2, heal_s=5, clean_s=3))
+    assert film.decay(meta(8.0)) == pytest.approx(0.8)
+    healing = FrameMeta(index=81, t=8.1, captured_at=0.0, events=["heal"])
+    assert film.decay(healing) == pytest.approx(0.81, abs=1e-6)  # no jump in the picture ...
+    later = [film.decay(meta(8.1 + s)) for s in (1.0, 2.0, 4.05)]
+    assert later[0] < 0.81 and later[1] < later[0] and later[2] == pytest.approx(0.0)  # ... it heals
+
+
+def test_reaction_event_reaches_the_effects(monkeypatch):
+    from appliance.effects import EFFECTS
+    from appliance.pipeline import Pipeline, PipelineOptions
+    from appliance.sources.synthetic import SyntheticSource
+    from test_pipeline import MetaProbe, RecordingOutput, modes_with, run_in_thread
+    seen = []
+    monkeypatch.setitem(EFFECTS, "probe", MetaProbe)
+    monkeypatch.setattr(MetaProbe, "process", lambda self, image, m: (seen.append(list(m.events)), image)[1])
+    pipeline = Pipeline(SyntheticSource(160, 120, 30), RecordingOutput(), modes_with(), "probe",
+                        options=PipelineOptions(realtime=False, wait_for_display=True, max_frames=5))
+    pipeline.apply_action("effect:heal")
+    run_in_thread(pipeline)
+    assert seen[0] == ["heal"] and all(events == [] for events in seen[1:])

@@ -57,10 +57,13 @@ class Film:
         vignette: float = setting(0.6, min=0.0, max=1.0)
         weave: float = setting(0.5, min=0.0, max=1.0, help="gate weave: the frame jitters in the gate")
         burn: float = setting(0.6, min=0.0, max=1.0, help="emulsion eaten away near full decay")
+        heal_on: str = setting("heal", help="an effect event (from a pose reaction) that starts "
+                               "the healing at once")
 
     def __init__(self, params: "Film.Params"):
         self.p = params
         self._size = (0, 0)
+        self._shift = 0.0  # seconds added to media time: moved by events
 
     def _prepare(self, w: int, h: int) -> None:
         """Per-size textures, made once, in uint8 so each frame is a few cv2 passes (a Pi 4
@@ -84,7 +87,20 @@ class Film:
 
     def decay(self, meta: FrameMeta) -> float:
         p = self.p
-        return decay_at(meta.t, p.decay_s, p.hold_s, p.heal_s, p.clean_s, p.cycle)
+        if p.heal_on and p.heal_on in meta.events:
+            self._heal_now(meta.t)
+        return decay_at(meta.t + self._shift, p.decay_s, p.hold_s, p.heal_s, p.clean_s, p.cycle)
+
+    def _heal_now(self, t: float) -> None:
+        """Jump the cycle to the point of healing that matches today's damage, so the picture
+        starts to heal from where it is, without a jump."""
+        p = self.p
+        d = decay_at(t + self._shift, p.decay_s, p.hold_s, p.heal_s, p.clean_s, p.cycle)
+        if d <= 0:
+            return
+        period = p.decay_s + p.hold_s + p.heal_s + p.clean_s
+        heal_point = p.decay_s + p.hold_s + (1.0 - d) * p.heal_s
+        self._shift += (heal_point - (t + self._shift)) % period if p.cycle else 0.0
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
         d = self.decay(meta)
