@@ -34,6 +34,15 @@ class AnalysisContext:
     state_dir: Path | None = None
     _store: Any = None
 
+    pose_override: Any = None  # an estimator replaying recorded poses, when the source is a .jsonl
+
+    def pose_estimator(self, follow: bool = True):
+        """The pose model as configured, or the recorded poses when replaying a recording."""
+        if self.pose_override is not None:
+            return self.pose_override
+        from appliance.inference.pose import create_estimator
+        return create_estimator(self.store, self.settings.models.pose, follow=follow)
+
     @property
     def store(self):
         if self._store is None:

@@ -49,8 +49,9 @@ def render(settings: Settings, source_spec: str, mode: str, output, frames: int 
     s = settings.source
     source = create_source(source_spec, width=s.width, height=s.height, fps=s.fps, loop=loop)
     options = PipelineOptions(**{**RENDER.__dict__, "max_frames": frames})
-    pipeline = Pipeline(source, output, settings.modes, mode, options=options,
-                        context=AnalysisContext(settings, state_dir))
+    from appliance.runner import recorded_poses
+    context = AnalysisContext(settings, state_dir, pose_override=recorded_poses(source))
+    pipeline = Pipeline(source, output, settings.modes, mode, options=options, context=context)
     return pipeline.run()
 
 

@@ -13,6 +13,7 @@ from appliance.config import Settings
 from appliance.errors import ApplianceError
 from appliance.device.controls import attach_controls
 from appliance.device.notify import Notifier, SystemdObserver
+from appliance.modes import AnalysisContext
 from appliance.outputs import create_output, parse_output_spec
 from appliance.pipeline import Analyzer, Pipeline, PipelineOptions
 from appliance.sources import create_source
@@ -43,17 +44,26 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
         observers.append(SystemdObserver(notifier))
     analyzers = list(analyzers or [])
     actions: list = []
-    pose_stage = pose_analyzer(settings, state_dir, lambda action: actions[0](action))
+    context = AnalysisContext(settings, state_dir, pose_override=recorded_poses(source))
+    pose_stage = pose_analyzer(settings, state_dir, lambda action: actions[0](action),
+                               context.pose_override)
     if pose_stage is not None:
         analyzers.append(pose_stage)
     pipeline = Pipeline(source, output, settings.modes, settings.run.mode, analyzers, options,
-                        observers)
+                        observers, context)
     actions.append(pipeline.apply_action)
     attach_controls(pipeline, settings.gpio)
     return pipeline
 
 
-def pose_analyzer(settings: Settings, state_dir: Path | None, on_action) -> Analyzer | None:
+def recorded_poses(source):
+    """For a recorded .jsonl source: the estimator that replays its poses; else None."""
+    from appliance.sources.recording import PoseRecordingSource, RecordedPoses
+    return RecordedPoses(source) if isinstance(source, PoseRecordingSource) else None
+
+
+def pose_analyzer(settings: Settings, state_dir: Path | None, on_action,
+                  estimator=None) -> Analyzer | None:
     """The pose stage when [poses] is enabled; if its model or rules are broken, one error
     line and the artwork runs on without poses."""
     if not settings.poses.enabled:
@@ -61,7 +71,7 @@ def pose_analyzer(settings: Settings, state_dir: Path | None, on_action) -> Anal
     from appliance.poses.analyzer import create_pose_analyzer
     from appliance.service import default_state_dir
     try:
-        return create_pose_analyzer(settings, state_dir or default_state_dir(), on_action)
+        return create_pose_analyzer(settings, state_dir or default_state_dir(), on_action, estimator)
     except ApplianceError as exc:
         log.error("poses: %s; running without pose reactions", exc)
         return None

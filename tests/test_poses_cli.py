@@ -147,3 +147,15 @@ def test_a_long_press_teaches_the_pose_being_held(tmp_path):
     assert not analyzer.teaching and path.is_file()
     assert [e[:2] for e in events] == [("taught-1", "start"), ("taught-1", "end"),
                                        ("taught-1", "start"), ("taught-1", "end")]
+
+
+def test_run_replays_a_recording_and_its_reactions_without_a_camera(show, tmp_path):
+    config = tmp_path / "rehearsal.toml"
+    config.write_text('[poses]\nenabled = true\nmirror = false\n'
+                      '[[poses.reactions]]\npose = "t_pose"\naction = "mode:aged-film"\n')
+    # played at its recorded pace, like a camera; the T comes at about 4 s
+    result = run_cli("run", "--config", str(config), "--source", str(show), "--output", "null",
+                     "--frames", "60")
+    assert result.returncode == 0, result.stderr
+    assert "mode aged-film: ended by 60 frames shown" in result.stdout
+    assert "reaction: 1 holding t_pose -> mode:aged-film" in result.stderr

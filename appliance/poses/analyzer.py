@@ -152,8 +152,9 @@ class PoseAnalyzer:
 
 
 def create_pose_analyzer(settings: Settings, state_dir: Path,
-                         on_action: Callable[[str], None]) -> PoseAnalyzer:
-    """The pose stage as configured; ModelError/ConfigError name what is wrong."""
+                         on_action: Callable[[str], None], estimator=None) -> PoseAnalyzer:
+    """The pose stage as configured (or fed by `estimator`, e.g. a replayed recording);
+    ModelError/ConfigError name what is wrong."""
     from appliance.inference.manifest import ModelStore
     from appliance.inference.pose import create_estimator
     from appliance.poses.osc import OscSender
@@ -162,8 +163,8 @@ def create_pose_analyzer(settings: Settings, state_dir: Path,
     rules = load_rules(p.rules or DEFAULT_RULES)
     watcher = PoseWatcher(rules, p.mirror, examples=load_examples(p, state_dir))
     examples_path = examples_file(p, state_dir)
-    estimator = create_estimator(ModelStore.from_settings(settings.models), settings.models.pose,
-                                 follow=True)
+    estimator = estimator or create_estimator(ModelStore.from_settings(settings.models),
+                                              settings.models.pose, follow=True)
     osc = (OscSender(p.osc.host, p.osc.port, (1, 1), keypoint_rate=p.osc.keypoints_hz)
            if p.osc.enabled else None)
     return PoseAnalyzer(estimator, watcher, Reactions(p, on_action) if p.reactions else None, osc,

@@ -9,7 +9,8 @@ A source has a tiny interface (`open`, `read` -> BGR image or None at the end, `
     camera:N    USB/V4L2 camera N through OpenCV
     sample      the bundled clip of people walking (appliance/data/sample)
     synthetic   generated frames, no files or devices
-    PATH        a video file, or an image file (one frame; repeats with loop)
+    PATH        a video file, or an image file (one frame; repeats with loop), or a recorded
+                pose stream (.jsonl): dark frames whose poses replay instead of the model
 """
 
 from __future__ import annotations
@@ -44,7 +45,7 @@ class Source(Protocol):
 
 @dataclass(frozen=True)
 class SourceSpec:
-    kind: str  # auto | picamera2 | camera | sample | synthetic | image | video
+    kind: str  # auto | picamera2 | camera | sample | synthetic | image | video | recording
     device: int = 0
     path: Path | None = None
 
@@ -59,6 +60,8 @@ def parse_source_spec(spec: str) -> SourceSpec:
             raise ValueError(f"camera number {number!r} is not a number (expected camera:0, camera:1, ...)")
         return SourceSpec("camera", device=int(number))
     path = Path(spec).expanduser()
+    if path.suffix.lower() == ".jsonl" and path.is_file():
+        return SourceSpec("recording", path=path)
     if not path.is_file():
         raise ValueError(f"no such file {spec!r} (expected auto, picamera2, camera:N, sample, "
                          "synthetic or the path of a video or image file)")
@@ -80,6 +83,9 @@ def create_source(spec: str, *, width: int = 640, height: int = 480, fps: float 
     if parsed.kind == "synthetic":
         from appliance.sources.synthetic import SyntheticSource
         return SyntheticSource(width, height, fps)
+    if parsed.kind == "recording":
+        from appliance.sources.recording import PoseRecordingSource
+        return PoseRecordingSource(parsed.path, width, height, loop)
     if parsed.kind == "image":
         from appliance.sources.image import ImageSource
         return ImageSource(parsed.path, fps, loop)
