@@ -137,9 +137,23 @@ def default_modes() -> dict[str, ModeSettings]:
         "mirror": ModeSettings("The picture flipped left-right, like a mirror.",
                                [EffectSettings("mirror", EFFECTS["mirror"].Params())]),
         "aged-film": ModeSettings("The room turns into old film that falls apart and heals.",
-                                  [EffectSettings("mirror", EFFECTS["mirror"].Params()),
-                                   EffectSettings("film", EFFECTS["film"].Params())]),
+                                  [EffectSettings("film", EFFECTS["film"].Params()), _mirror()]),
+        "kandinsky": ModeSettings("Everything painted in Kandinsky's colours and strokes.",
+                                  [_effect("style"), _mirror()]),
+        "kandinsky-people": ModeSettings("Only the visitors are painted; the room stays real.",
+                                         [_effect("style"), _effect("mask", keep="room"), _mirror()]),
+        "kandinsky-room": ModeSettings("The room is painted around the visitors, who stay real.",
+                                       [_effect("style"), _effect("mask", keep="people"), _mirror()]),
     }
+
+
+def _effect(name: str, **params: Any) -> EffectSettings:
+    return EffectSettings(name, EFFECTS[name].Params(**params))
+
+
+def _mirror() -> EffectSettings:
+    """Last in a mode, so analysis sees the camera's picture and everything drawn flips with it."""
+    return _effect("mirror")
 
 
 @dataclass

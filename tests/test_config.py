@@ -6,8 +6,8 @@ import textwrap
 
 import pytest
 
-from appliance.config import (EXAMPLE_CONFIG, Settings, apply_overrides, dump_toml, load_config,
-                              settings_equal)
+from appliance.config import (EXAMPLE_CONFIG, Settings, apply_overrides, default_modes, dump_toml,
+                              load_config, settings_equal)
 from appliance.errors import ConfigError
 
 from conftest import run_cli
@@ -67,7 +67,7 @@ def test_unknown_section_effect_and_mode(tmp_path):
         [sorce]
         spec = "sample"
         [run]
-        mode = "kandinsky"
+        mode = "kandinsky-disco"
         [modes.dance]
         effects = [{ effect = "mirror", axis = "diagonal" }, { effect = "sparkle" }]
     """)
@@ -77,8 +77,9 @@ def test_unknown_section_effect_and_mode(tmp_path):
                for p in problems)
     assert any(p.startswith(f"{path}: modes.dance.effects[1].effect: unknown effect 'sparkle'")
                for p in problems)
-    assert any(p.startswith(f"{path}: run.mode: unknown mode 'kandinsky' (expected one of: "
-                            "passthrough, mirror, aged-film, dance)") for p in problems)
+    known = ", ".join([*default_modes(), "dance"])
+    assert any(p.startswith(f"{path}: run.mode: unknown mode 'kandinsky-disco' (expected one of: "
+                            f"{known})") for p in problems)
 
 
 def test_source_and_output_specs_are_checked(tmp_path):
@@ -108,7 +109,7 @@ def test_user_modes_join_the_built_in_ones(tmp_path):
         effects = [{ effect = "mirror", axis = "vertical" }]
     """)
     settings = load_config(path)
-    assert list(settings.modes) == ["passthrough", "mirror", "aged-film", "upside-down"]
+    assert list(settings.modes) == [*default_modes(), "upside-down"]
     assert settings.modes["upside-down"].effects[0].params.axis == "vertical"
 
 

@@ -13,8 +13,10 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 
 from appliance.effects.film import Film
+from appliance.effects.masking import Mask, Split
 from appliance.effects.mirror import Mirror
 from appliance.effects.passthrough import Passthrough
+from appliance.effects.style import Style
 from appliance.frame import FrameMeta
 
 
@@ -27,7 +29,7 @@ class Effect(Protocol):
     def close(self) -> None: ...
 
 
-EFFECTS: dict[str, Any] = {cls.name: cls for cls in (Passthrough, Mirror, Film)}
+EFFECTS: dict[str, Any] = {cls.name: cls for cls in (Passthrough, Mirror, Film, Style, Mask, Split)}
 
 
 def create_effect(name: str, params: Any) -> Effect:

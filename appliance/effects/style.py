@@ -1,0 +1,100 @@
+"""Paint the visitor in a style: Kandinsky's by default, any of 26 built-in ones, or any picture.
+
+The painting itself is slow (~100 ms on a PC, ~1 s on a Pi), so it is an analysis stage: the
+worker paints KEYFRAMES of the newest frame while the display carries on. Every displayed frame
+takes the newest keyframe and, with `carry_forward`, moves it along optical flow to where the
+content is now (a few ms), so the painting follows the visitor between keyframes instead of
+lagging and jumping. Put geometry effects (mirror) after this one: the keyframes are painted
+from the camera's frame.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import cv2
+import numpy as np
+
+from appliance.frame import FrameMeta
+from appliance.settings_schema import setting
+from appliance.styles.cache import default_cache_dir
+from appliance.styles.flow import FlowCarrier
+from appliance.styles.keyframes import Keyframe, StyleAnalyzer, create_stylizer
+from appliance.styles.sources import StyleError, parse_style
+
+
+def _check_style(text: str) -> str | None:
+    """Syntax of builtin:/blend: styles at config check; pictures are looked up when the mode starts."""
+    if text.startswith(("builtin:", "blend:")):
+        try:
+            parse_style(text)
+        except StyleError as exc:
+            return str(exc)
+    return None if text.strip() else "empty style"
+
+
+class Style:
+    name = "style"
+
+    @dataclass
+    class Params:
+        style: str = setting("kandinsky", check=_check_style,
+                             help='"kandinsky", "builtin:N" (0-25), "blend:N=w,M=w", or a picture name/path')
+        styles_dir: str = setting("", help="folder of style pictures (any painting); empty: the shipped ones")
+        strength: float = setting(1.0, min=0.0, max=1.0, help="0 the camera picture, 1 the painting")
+        keep_colours: bool = setting(False, help="paint the light and dark only; keep the visitor's own colours")
+        size: int = setting(288, min=128, max=720,
+                            help="keyframe short side in px for built-in styles (pictures: fixed 384 long side)")
+        carry_forward: bool = setting(True, help="move the newest painting along optical flow between keyframes")
+        flow_width: int = setting(160, min=64, max=640, help="width of the frames optical flow is computed on")
+        fade_frames: int = setting(3, min=0, max=30, help="frames over which a new keyframe fades in")
+        steadiness: float = setting(0.6, min=0.0, max=0.95,
+                                    help="share of the previous keyframe kept where nothing moved "
+                                         "(less shimmer; with carry_forward)")
+
+    def __init__(self, params: "Style.Params"):
+        self.p = params
+        suffix = f"@{params.size}" if params.style.startswith(("builtin:", "blend:")) else ""
+        where = f"[{params.styles_dir}]" if params.styles_dir else ""
+        self.analyzer_name = f"style:{params.style}{suffix}{where}"
+        self.carrier = FlowCarrier(params.flow_width, params.fade_frames)
+
+    def analyzers(self, context) -> list[StyleAnalyzer]:
+        spec = parse_style(self.p.style, self.p.styles_dir)
+        stylizer = create_stylizer(spec, context.store, default_cache_dir(context.state_dir), self.p.size)
+        steadiness = self.p.steadiness if self.p.carry_forward else 0.0  # both follow flow
+        return [StyleAnalyzer(self.analyzer_name, stylizer, self.p.flow_width, steadiness)]
+
+    def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        keyframe: Keyframe | None = meta.results.get(self.analyzer_name)
+        if keyframe is None or self.p.strength <= 0.0:
+            return image  # nothing painted yet: the camera picture, never a blank screen
+        painting = self.painting(keyframe, image, meta)
+        if self.p.keep_colours:
+            painting = keep_colours(painting, image)
+        if self.p.strength >= 1.0:
+            return painting
+        return cv2.addWeighted(painting, self.p.strength, image, 1.0 - self.p.strength, 0.0)
+
+    def painting(self, keyframe: Keyframe, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        """The keyframe, carried to this frame (flow on the camera's picture), at the frame's size."""
+        painting = keyframe.image
+        if self.p.carry_forward:
+            camera = meta.original if meta.original is not None else image
+            painting = self.carrier.carry(painting, keyframe.source_grey, camera, keyframe.index,
+                                          meta.index, keyframe.index)
+        h, w = image.shape[:2]
+        if painting.shape[:2] != (h, w):
+            painting = cv2.resize(painting, (w, h), interpolation=cv2.INTER_LINEAR)
+        return painting
+
+    def close(self) -> None:
+        self.carrier.reset()
+
+
+def keep_colours(painting: np.ndarray, image: np.ndarray) -> np.ndarray:
+    """The painting's light and dark (luma) with the picture's own colour (chroma)."""
+    luma = cv2.cvtColor(painting, cv2.COLOR_BGR2YCrCb)
+    colour = cv2.cvtColor(image, cv2.COLOR_BGR2YCrCb)
+    colour[..., 0] = luma[..., 0]
+    return cv2.cvtColor(colour, cv2.COLOR_YCrCb2BGR)

@@ -1,0 +1,206 @@
+"""The style effect on real footage: strength, keep_colours, carry-forward along optical flow,
+flicker, per-frame cost, and any painting (a real Kandinsky) as a style."""
+
+from __future__ import annotations
+
+import time
+
+import cv2
+import numpy as np
+import pytest
+
+from appliance.effects.style import Style
+from appliance.frame import FrameMeta
+from appliance.inference.manifest import ModelStore
+from appliance.modes import AnalysisContext
+from appliance.sources import SAMPLE_CLIP
+
+from conftest import ART
+
+KANDINSKY = ART / "kandinsky-yellow-red-blue-1925.jpg"
+SIZE = (640, 480)
+
+
+@pytest.fixture(scope="module")
+def frames() -> list[np.ndarray]:
+    """Frames 40-63 of the bundled clip at 640x480 (people walking past a still camera)."""
+    cap = cv2.VideoCapture(str(SAMPLE_CLIP))
+    out = []
+    while len(out) < 64:
+        ok, frame = cap.read()
+        assert ok
+        out.append(cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA))
+    cap.release()
+    return out[40:]
+
+
+@pytest.fixture(scope="module")
+def context(tmp_path_factory) -> AnalysisContext:
+    return AnalysisContext(state_dir=tmp_path_factory.mktemp("state"), _store=ModelStore(threads=2))
+
+
+def make(context, **params):
+    effect = Style(Style.Params(**params))
+    [analyzer] = effect.analyzers(context)
+    assert analyzer.name == effect.analyzer_name and analyzer.name.startswith("style:")
+    return effect, analyzer
+
+
+def shown(effect, analyzer_name, keyframe, image, index=1):
+    meta = FrameMeta(index, 0.0, 0.0, results={analyzer_name: keyframe}, result_frames={analyzer_name: 0})
+    meta.original = image
+    return effect.process(image, meta)
+
+
+def test_strength_0_is_the_camera_and_1_is_the_painting(context, frames):
+    effect, analyzer = make(context, style="builtin:5", carry_forward=False)
+    frame = frames[0]
+    key = analyzer.analyze(frame, FrameMeta(0, 0.0, 0.0))
+    painting = cv2.resize(key.image, SIZE, interpolation=cv2.INTER_LINEAR)
+    assert np.array_equal(shown(effect, analyzer.name, key, frame), painting)
+    assert np.abs(painting.astype(int) - frame).mean() > 20
+    effect.p.strength = 0.0
+    assert np.array_equal(shown(effect, analyzer.name, key, frame), frame)
+    effect.p.strength = 0.5
+    half = shown(effect, analyzer.name, key, frame).astype(int)
+    assert np.abs(half - (painting.astype(int) + frame) / 2).max() <= 1
+
+
+def test_before_the_first_keyframe_the_camera_picture_is_shown(context, frames):
+    effect, analyzer = make(context, style="builtin:0")
+    meta = FrameMeta(0, 0.0, 0.0)
+    assert effect.process(frames[0], meta) is frames[0]
+
+
+def region_chroma(image: np.ndarray, grid: int = 4) -> np.ndarray:
+    """Mean Cr, Cb of each cell of a grid x grid split."""
+    ycc = cv2.cvtColor(image, cv2.COLOR_BGR2YCrCb)[..., 1:].astype(np.float32)
+    return cv2.resize(ycc, (grid, grid), interpolation=cv2.INTER_AREA)
+
+
+def test_keep_colours_paints_light_and_dark_but_keeps_each_regions_colour(context, frames):
+    effect, analyzer = make(context, style="builtin:5", carry_forward=False, keep_colours=True)
+    frame = frames[0]
+    key = analyzer.analyze(frame, FrameMeta(0, 0.0, 0.0))
+    painting = cv2.resize(key.image, SIZE, interpolation=cv2.INTER_LINEAR)
+    out = shown(effect, analyzer.name, key, frame)
+    kept = np.abs(region_chroma(out) - region_chroma(frame)).mean()
+    painted = np.abs(region_chroma(painting) - region_chroma(frame)).mean()
+    assert kept < 2.5 and painted > 4 * kept, f"chroma off by {kept:.1f} (painting: {painted:.1f})"
+    luma = lambda im: cv2.cvtColor(im, cv2.COLOR_BGR2GRAY).astype(int)
+    assert np.abs(luma(out) - luma(painting)).mean() < 4 < np.abs(luma(out) - luma(frame)).mean()
+
+
+def shift(image: np.ndarray, dx: int, dy: int) -> np.ndarray:
+    m = np.float32([[1, 0, dx], [0, 1, dy]])
+    return cv2.warpAffine(image, m, image.shape[1::-1], borderMode=cv2.BORDER_REFLECT_101)
+
+
+def test_a_carried_keyframe_lands_where_the_content_moved(context, frames):
+    """Shift a real frame by known pixels: the carried painting is the painting shifted the same."""
+    effect, analyzer = make(context, style="kandinsky", fade_frames=0)
+    frame, dx, dy = frames[0], 14, 8
+    key = analyzer.analyze(frame, FrameMeta(0, 0.0, 0.0))
+    moved = shift(frame, dx, dy)
+    carried = shown(effect, analyzer.name, key, moved)
+    painting = cv2.resize(key.image, SIZE, interpolation=cv2.INTER_LINEAR)
+    expected = shift(painting, dx, dy)
+    # judged where the picture has detail (flat areas look the same shifted or not), off the borders
+    detail = cv2.dilate(cv2.absdiff(cv2.cvtColor(moved, cv2.COLOR_BGR2GRAY),
+                                    cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)), np.ones((5, 5), np.uint8)) > 25
+    detail[:40], detail[-40:], detail[:, :40], detail[:, -40:] = False, False, False, False
+    assert detail.mean() > 0.1
+    error = lambda im: np.abs(im.astype(np.float32) - expected).mean(axis=2)[detail].mean()
+    print(f"shift: carried {error(carried):.1f} held {error(painting):.1f}")
+    assert error(carried) < 0.5 * error(painting), f"carried {error(carried):.1f} vs held {error(painting):.1f}"
+
+
+def test_a_keyframe_follows_content_that_moves_far_frame_by_frame(context, frames):
+    """Frame by frame the content drifts 4 px right and 2 px down (a real frame moved by known
+    amounts); after 10 displayed frames the carried painting is 40 px right, 20 px down."""
+    effect, analyzer = make(context, style="kandinsky", fade_frames=0)
+    frame = frames[0]
+    key = analyzer.analyze(frame, FrameMeta(0, 0.0, 0.0))
+    for i in range(1, 11):
+        moved = shift(frame, 4 * i, 2 * i)
+        carried = shown(effect, analyzer.name, key, moved, index=i)
+    expected = shift(cv2.resize(key.image, SIZE, interpolation=cv2.INTER_LINEAR), 40, 20)
+    detail = cv2.dilate(cv2.absdiff(cv2.cvtColor(moved, cv2.COLOR_BGR2GRAY),
+                                    cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY)), np.ones((5, 5), np.uint8)) > 25
+    detail[:60], detail[-40:], detail[:, :80], detail[:, -40:] = False, False, False, False
+    error = lambda im: np.abs(im.astype(np.float32) - expected).mean(axis=2)[detail].mean()
+    held = cv2.resize(key.image, SIZE, interpolation=cv2.INTER_LINEAR)
+    print(f"far: carried {error(carried):.1f} held {error(held):.1f}")
+    assert error(carried) < 0.5 * error(held), f"carried {error(carried):.1f} vs held {error(held):.1f}"
+
+
+def flicker(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> float:
+    """Mean abs difference of consecutive outputs after moving the earlier one by the input's flow."""
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    h, w = inputs[0].shape[:2]
+    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
+    grey = [cv2.cvtColor(i, cv2.COLOR_BGR2GRAY) for i in inputs]
+    diffs = []
+    for t in range(1, len(outputs)):
+        flow = dis.calc(grey[t], grey[t - 1], None)
+        before = cv2.remap(outputs[t - 1], grid + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        diffs.append(np.abs(before.astype(np.float32) - outputs[t]).mean())
+    return float(np.mean(diffs))
+
+
+def run(effect, analyzer, frames, every):
+    outputs, key = [], None
+    for i, frame in enumerate(frames):
+        if i % every == 0:
+            key = analyzer.analyze(frame, FrameMeta(i, 0.0, 0.0))
+        outputs.append(shown(effect, analyzer.name, key, frame, i))
+    return outputs
+
+
+def test_carry_forward_at_least_halves_flicker(context, frames):
+    """Painting every frame follows motion but shimmers; keyframes every 4th frame carried along
+    flow (with still areas steadied) follow motion with at most half the flicker."""
+    clip = frames[:20]
+    every_frame = run(*make(context, style="kandinsky", carry_forward=False), clip, 1)
+    carried = run(*make(context, style="kandinsky"), clip, 4)
+    without, with_carry = flicker(every_frame, clip), flicker(carried, clip)
+    print(f"flicker: painted every frame {without:.2f}, carried {with_carry:.2f}")
+    assert with_carry <= 0.5 * without
+
+
+def test_carrying_forward_costs_a_few_ms_per_frame_at_640x480(context, frames):
+    effect, analyzer = make(context, style="builtin:5")
+    key = analyzer.analyze(frames[0], FrameMeta(0, 0.0, 0.0))
+    times = []
+    for i, frame in enumerate(frames[1:16]):
+        started = time.perf_counter()
+        shown(effect, analyzer.name, key, frame, i + 1)
+        times.append((time.perf_counter() - started) * 1000)
+    print(f"carry-forward: median {np.median(times):.2f} ms/frame at 640x480")
+    assert np.median(times) < 15  # ~2 ms on an idle 2-core build machine; the target is <= 5
+
+
+def hue_histogram(image: np.ndarray) -> np.ndarray:
+    hsv = cv2.cvtColor(image, cv2.COLOR_BGR2HSV)
+    hist = cv2.calcHist([hsv], [0, 1], None, [18, 4], [0, 180, 0, 256]).ravel()
+    return hist / hist.sum()
+
+
+@pytest.mark.skipif(not KANDINSKY.is_file(), reason=f"reference painting absent: {KANDINSKY}")
+def test_any_painting_is_a_style_and_the_shipped_one_paints_like_kandinsky(context, frames):
+    """A real Kandinsky picked from a styles folder by name paints the frame in its colours;
+    the project's own picture paints the same frame close to how the real one does."""
+    frame = frames[0]
+    real_effect, real = make(context, style=KANDINSKY.stem, styles_dir=str(ART), carry_forward=False)
+    painted = shown(real_effect, real.name, real.analyze(frame, FrameMeta(0, 0.0, 0.0)), frame)
+    palette = hue_histogram(cv2.imread(str(KANDINSKY)))
+    overlap = lambda a, b: float(np.minimum(a, b).sum())
+    assert overlap(hue_histogram(painted), palette) > overlap(hue_histogram(frame), palette) + 0.2
+    layout = lambda im: cv2.resize(cv2.cvtColor(im, cv2.COLOR_BGR2GRAY), (32, 24), interpolation=cv2.INTER_AREA).ravel()
+    assert np.corrcoef(layout(painted), layout(frame))[0, 1] > 0.5  # still the same scene
+    own_effect, own = make(context, style="kandinsky", carry_forward=False)
+    ours = shown(own_effect, own.name, own.analyze(frame, FrameMeta(0, 0.0, 0.0)), frame)
+    builtin_effect, builtin = make(context, style="builtin:5", carry_forward=False)  # the closest built-in
+    theirs = shown(builtin_effect, builtin.name, builtin.analyze(frame, FrameMeta(0, 0.0, 0.0)), frame)
+    colours = lambda im: cv2.calcHist([im], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel() / im[..., 0].size
+    assert overlap(colours(ours), colours(painted)) > overlap(colours(theirs), colours(painted))
