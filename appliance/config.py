@@ -144,6 +144,12 @@ def default_modes() -> dict[str, ModeSettings]:
                                          [_effect("style"), _effect("mask", keep="room"), _mirror()]),
         "kandinsky-room": ModeSettings("The room is painted around the visitors, who stay real.",
                                        [_effect("style"), _effect("mask", keep="people"), _mirror()]),
+        "motion-painting": ModeSettings("Dancers leave painted strokes behind their hands and feet.",
+                                        [_effect("trails"), _effect("skeleton"), _mirror()]),
+        "skeleton": ModeSettings("Visitors replaced by their bright skeletons on black.",
+                                 [_effect("skeleton", background="black"), _mirror()]),
+        "anonymizer": ModeSettings("Privacy: the empty room, visitors as silhouettes and skeletons.",
+                                   [_effect("anonymizer", show="both"), _mirror()]),
     }
 
 

@@ -12,11 +12,14 @@ from typing import Any, ClassVar, Protocol
 
 import numpy as np
 
+from appliance.effects.anonymizer import Anonymizer
 from appliance.effects.film import Film
 from appliance.effects.masking import Mask, Split
 from appliance.effects.mirror import Mirror
 from appliance.effects.passthrough import Passthrough
+from appliance.effects.skeleton import Skeleton
 from appliance.effects.style import Style
+from appliance.effects.trails import Trails
 from appliance.frame import FrameMeta
 
 
@@ -29,7 +32,8 @@ class Effect(Protocol):
     def close(self) -> None: ...
 
 
-EFFECTS: dict[str, Any] = {cls.name: cls for cls in (Passthrough, Mirror, Film, Style, Mask, Split)}
+EFFECTS: dict[str, Any] = {cls.name: cls for cls in (Passthrough, Mirror, Film, Style, Mask, Split,
+                                                      Skeleton, Trails, Anonymizer)}
 
 
 def create_effect(name: str, params: Any) -> Effect:

@@ -1,0 +1,322 @@
+"""Privacy mode: the room without its visitors' faces; each person a flat shape or a skeleton.
+
+The camera picture is never shown. The screen shows a model of the EMPTY room, learned from
+the pixels nobody covers (by the person mask, by the pose model, and by a motion check for
+walkers both miss), and draws each person on it as a flat palette
+silhouette (from the mask, grown by a margin) and/or their skeleton. Before a pixel of the
+room has been seen empty a few times it is shown dark, so the first frames, and a room that
+never empties, show dark shapes, never a face.
+
+Learning uses the frame the mask was computed on, not the frame being shown: analysis lags
+the display, and pairing a new frame with an old mask would teach the room the pixels of a
+person who has just moved there. Recent frames are kept (copied into a small ring of
+preallocated buffers) for that pairing; a mask whose frame has left the ring is not learned
+from. Where the mask is unsure the effect covers (a low threshold, a margin, and a wider
+margin still for learning): a ghost of the room beats a visible face.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import cv2
+import numpy as np
+
+from appliance.effects.palette import BLACK, DARK, PALETTE, named_colour, track_colour
+from appliance.effects.skeleton import FrameBuffer, draw_skeleton, people, pose_result, pose_stage, visible
+from appliance.frame import FrameMeta
+from appliance.settings_schema import setting
+
+MASK = "mask"
+RING = 8  # recent frames kept to pair with a lagging mask
+HOLD_S = 2.0  # a person the pose model found stays kept out of the room this long
+MOVED = 15  # a pixel whose colours changed this much (0-255, weighted as grey) has moved
+
+
+class MaskAnalyzer:
+    """The "mask" analysis stage: a float32 (H, W) 0-1 person probability per frame."""
+
+    name = MASK
+
+    def __init__(self, segmenter: Any):
+        self.segmenter = segmenter
+
+    def analyze(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        return self.segmenter.mask(image)
+
+    def close(self) -> None:
+        pass
+
+
+def mask_stage(context: Any, model: str = "meet") -> MaskAnalyzer:
+    """Build the mask stage; an unknown or missing model raises ModelError (an ApplianceError),
+    which makes the mode show a card instead of the picture."""
+    from appliance.inference.segmentation import create_segmenter
+    return MaskAnalyzer(create_segmenter(context.store, model))
+
+
+def mask_of(meta: FrameMeta, shape: tuple[int, int]) -> np.ndarray | None:
+    """The newest mask, at the frame's size (a mask from before a size change is stretched),
+    or None when there is none or it is not a 2-D array."""
+    results = getattr(meta, "results", None)
+    mask = results.get(MASK) if isinstance(results, dict) else None
+    if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.size == 0:
+        return None
+    if mask.shape != shape:
+        mask = cv2.resize(mask.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
+    return mask
+
+
+def at_least(mask: np.ndarray, threshold: float, out: np.ndarray) -> np.ndarray:
+    """uint8 1 where probability >= threshold, or NaN (unknown counts as a person), else 0."""
+    np.less(mask, threshold, out=out)
+    np.subtract(1, out, out=out)
+    return out
+
+
+class Grow:
+    """Grow a 0/1 region by a round margin, with smooth edges: what is shown, the silhouettes
+    and the dark not-yet-learned patches, must look like shapes, not boxes.
+
+    A large round dilation at full size costs ~5 ms; done at a quarter of the size and
+    scaled back it costs well under one, and the full-size region is added back in so no
+    pixel of it is ever lost to the scaling.
+    """
+
+    SHRINK = 4
+
+    def __init__(self, h: int, w: int, radius: int):
+        self.small_size = (max(1, w // self.SHRINK), max(1, h // self.SHRINK))
+        self.small = np.empty(self.small_size[::-1], np.uint8)
+        self.full = np.empty((h, w), np.uint8)
+        r = int(math.ceil(radius / self.SHRINK)) + 1  # +1: the coarse disc and the scaling back lose some
+        self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+
+    def cover(self, mask: np.ndarray, threshold: float, out: np.ndarray) -> np.ndarray:
+        """uint8 0/1 into `out`: the mask at `threshold`, grown."""
+        return self.grow(at_least(mask, threshold, self.full), out)
+
+    def grow(self, region: np.ndarray, out: np.ndarray) -> np.ndarray:
+        """uint8 0/1 `region` grown into `out` (which may be `region`)."""
+        cv2.resize(region, self.small_size, dst=self.small, interpolation=cv2.INTER_AREA)
+        np.minimum(self.small, 1, out=self.small)  # touched at all -> in
+        np.multiply(self.small, 255, out=self.small)
+        cv2.dilate(self.small, self.kernel, dst=self.small)
+        np.copyto(self.full, region)
+        cv2.resize(self.small, (out.shape[1], out.shape[0]), dst=out, interpolation=cv2.INTER_LINEAR)
+        np.greater_equal(out, 128, out=out)
+        np.maximum(out, self.full, out=out)
+        return out
+
+
+class FrameRing:
+    """The last few frames by index, in preallocated buffers."""
+
+    def __init__(self, shape: tuple[int, ...]):
+        self.frames = np.zeros((RING, *shape), np.uint8)
+        self.index = [-1] * RING
+
+    def put(self, index: int, image: np.ndarray) -> None:
+        slot = index % RING
+        np.copyto(self.frames[slot], image)
+        self.index[slot] = index
+
+    def get(self, index: int) -> np.ndarray | None:
+        slot = index % RING
+        return self.frames[slot] if self.index[slot] == index else None
+
+
+class Room:
+    """The empty room: a per-pixel running mean of the pixels nobody covered.
+
+    Each pixel starts as a plain mean of its first views (so the room appears quickly) and
+    then follows the light with an exponential time constant of `learn_s` seconds.
+    """
+
+    def __init__(self, h: int, w: int, learn_s: float, views: int):
+        self.learn_s, self.views = learn_s, views
+        self.mean = np.zeros((h, w, 3), np.float32)
+        self.count = np.zeros((h, w), np.float32)
+        self.rate = np.empty((h, w), np.float32)
+        self.diff = np.empty((h, w, 3), np.float32)
+        self.shown = np.empty((h, w, 3), np.uint8)
+        self.shown[:] = DARK
+        self.dark = self.shown.copy()
+        self.unlearned = np.empty((h, w), np.uint8)
+        self.t: float | None = None
+
+    def learn(self, frame: np.ndarray, empty: np.ndarray, t: float) -> None:
+        """Fold `frame` into the room where `empty` (uint8 0/1) says nobody is."""
+        dt = t - self.t if self.t is not None and t > self.t else 1.0 / 30
+        self.t = t
+        follow = 1.0 - math.exp(-dt / self.learn_s)
+        self.count += empty
+        np.maximum(self.count, 1.0, out=self.rate)
+        np.reciprocal(self.rate, out=self.rate)
+        np.maximum(self.rate, follow, out=self.rate)
+        self.rate *= empty
+        np.subtract(frame, self.mean, out=self.diff)
+        self.diff *= self.rate[..., None]
+        self.mean += self.diff
+        self._render()
+
+    def _render(self) -> None:
+        """The picture of the room: learned pixels as learned, the rest dark."""
+        cv2.convertScaleAbs(self.mean, dst=self.shown)
+        np.less(self.count, self.views, out=self.unlearned)
+        cv2.copyTo(self.dark, self.unlearned, self.shown)
+
+    def learned(self) -> float:
+        """The fraction of the room seen empty often enough to show."""
+        return float((self.count >= self.views).mean())
+
+
+class Anonymizer:
+    name = "anonymizer"
+
+    @dataclass
+    class Params:
+        model: str = setting("meet", help="segmentation model for the person mask")
+        show: str = setting("silhouette", choices=("silhouette", "skeleton", "both"),
+                            help="how people appear on the empty room")
+        colour: str = setting("blue", choices=tuple(PALETTE), help="silhouette colour")
+        threshold: float = setting(0.2, min=0.01, max=0.9,
+                                   help="person probability from which a pixel is covered")
+        margin: float = setting(0.025, min=0.0, max=0.2,
+                                help="silhouettes grown by this fraction of the frame height")
+        learn_s: float = setting(10.0, min=0.5, max=3600.0,
+                                 help="time constant of the room following the light, seconds")
+        learn_views: int = setting(10, min=1, max=100,
+                                   help="views of a pixel, empty, before it is shown")
+        min_score: float = setting(0.3, min=0.0, max=1.0, help="skeleton keypoints shown from this score")
+        use_pose: bool = setting(True, help="also run the pose model: the people it finds are covered "
+                                            "and kept out of the room even where the mask misses them")
+
+    def __init__(self, params: "Anonymizer.Params"):
+        self.p = params
+        self.colour = np.array(named_colour(params.colour), np.uint8)
+        self.out = FrameBuffer()
+        self.room: Room | None = None
+        self._learned_from = -1
+
+    def analyzers(self, context: Any) -> list:
+        stages = [mask_stage(context, self.p.model)]
+        return stages + [pose_stage(context)] if self._wants_pose() else stages
+
+    def _wants_pose(self) -> bool:
+        return self.p.use_pose or self.p.show != "silhouette"
+
+    def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        if image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
+            return np.zeros_like(image)  # nothing recognisable can be shown from it
+        h, w = image.shape[:2]
+        self._prepare(h, w)
+        self.ring.put(int(meta.index), image)
+        mask = mask_of(meta, (h, w))
+        found = list(people(pose_result(meta))) if self._wants_pose() else []
+        if self.p.use_pose:
+            self._bodies(found, float(meta.t))
+        if mask is not None:
+            self._learn(mask, meta)
+        out = self.out.like(image)
+        np.copyto(out, self.room.shown)
+        if (mask is not None or found) and self.p.show != "skeleton":
+            self._silhouettes(out, mask)
+        if self.p.show != "silhouette":
+            for track_id, kp in found:
+                draw_skeleton(out, kp, track_colour(track_id), self.p.min_score)
+        return out
+
+    def _bodies(self, found: list[tuple[int, np.ndarray]], t: float) -> None:
+        """Where the pose model sees people, drawn as thick body shapes: `self.limbs` (those
+        seen now, covered on screen) and `self.boxes` (thicker still, and held HOLD_S after a
+        track was last seen, as pose models blink on a standing person too: kept out of the
+        room, and forgotten by it). Meet misses people a pose model finds, and a person
+        standing still does not trip the motion check."""
+        self.limbs.fill(0)
+        for track_id, kp in found:
+            if visible(kp, 0.2).sum() >= 2:
+                self.held[track_id] = (t, kp)
+                draw_skeleton(self.limbs, kp, (1,), 0.2, scale=4.0)
+        self.held = {k: v for k, v in self.held.items() if 0 <= t - v[0] <= HOLD_S}
+        self.boxes.fill(0)
+        for _, kp in self.held.values():
+            draw_skeleton(self.boxes, kp, (1,), 0.2, scale=6.0)
+
+    def _prepare(self, h: int, w: int) -> None:
+        """All per-size buffers; a size change starts the room afresh."""
+        if self.room is not None and self.room.count.shape == (h, w):
+            return
+        self.room = Room(h, w, self.p.learn_s, self.p.learn_views)
+        self.ring = FrameRing((h, w, 3))
+        self.cover = np.empty((h, w), np.uint8)
+        self.busy = np.empty((h, w), np.uint8)
+        self.radius = int(round(self.p.margin * h))
+        self.outline = Grow(h, w, self.radius)
+        self.boxes = np.zeros((h, w), np.uint8)
+        self.held: dict[int, tuple[float, np.ndarray]] = {}
+        self.limbs = np.zeros((h, w), np.uint8)
+        self.keep_out = Grow(h, w, 2 * self.radius + 2)
+        self.solid = np.empty((h, w, 3), np.uint8)
+        self.solid[:] = self.colour
+        self.previous = np.empty((h, w, 3), np.uint8)
+        self.previous_ok = False
+        self.delta = np.empty((h, w, 3), np.uint8)
+        self.moved = np.empty((h, w), np.uint8)
+        self._learned_from = -1
+
+    def _learn(self, mask: np.ndarray, meta: FrameMeta) -> None:
+        """Learn from a mask once, with the frame it was computed on (if still in the ring);
+        a mask that does not say its frame is drawn but never learned from."""
+        frames = getattr(meta, "result_frames", None)
+        index = frames.get(MASK) if isinstance(frames, dict) else None
+        frame = self.ring.get(int(index)) if isinstance(index, (int, np.integer)) else None
+        if frame is None or index == self._learned_from:
+            return
+        self._learned_from = index
+        at_least(mask, self.p.threshold / 2, self.busy)
+        if self.p.use_pose:
+            np.maximum(self.busy, self.boxes, out=self.busy)
+            # Someone still since before anybody saw them may have been learned: forget it.
+            np.copyto(self.room.count, 0.0, where=self.boxes.view(bool))
+        self._still(frame)
+        self.keep_out.grow(self.busy, self.busy)  # twice the shown margin: hair, shadows
+        np.subtract(1, self.busy, out=self.busy)  # now 1 where the room is seen empty
+        self.room.learn(frame, self.busy, float(meta.t))
+
+    def _still(self, frame: np.ndarray) -> None:
+        """Mark in `self.busy` (1: keep out of the room) whatever moved since the last learned frame.
+
+        The mask misses people (small, far, odd clothes); a person the mask misses but who
+        moves still changes pixels, and those must not be learned as the room. Only pixels
+        that are both unmasked and still are folded in.
+        """
+        if self.previous_ok:
+            cv2.absdiff(frame, self.previous, dst=self.delta)
+            cv2.cvtColor(self.delta, cv2.COLOR_BGR2GRAY, dst=self.moved)
+            np.greater_equal(self.moved, MOVED, out=self.moved)
+            np.maximum(self.busy, self.moved, out=self.busy)
+        else:
+            self.busy.fill(1)  # nothing to compare with: learn nothing yet
+        np.copyto(self.previous, frame)
+        self.previous_ok = True
+
+    def _silhouettes(self, out: np.ndarray, mask: np.ndarray | None) -> None:
+        """Flat colour where the mask (and the pose model's people) are, grown, outlined in
+        black like a cut-out."""
+        if mask is None:
+            self.cover.fill(0)
+        else:
+            at_least(mask, self.p.threshold, self.cover)
+        if self.p.use_pose:
+            np.maximum(self.cover, self.limbs, out=self.cover)
+        self.outline.grow(self.cover, self.cover)
+        cv2.copyTo(self.solid, self.cover, out)
+        contours, _ = cv2.findContours(self.cover, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+        cv2.drawContours(out, contours, -1, BLACK, max(2, out.shape[0] // 240), cv2.LINE_AA)
+
+    def close(self) -> None:
+        self.room = None
+        self.out = FrameBuffer()
