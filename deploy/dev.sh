@@ -38,10 +38,14 @@ make_venv() {  # make_venv DIR [PYTHON]
     exit 1
 }
 
+needs_install() {  # needs_install STAMP: no stamp yet, or pyproject.toml changed since
+    [ ! -f "$1" ] || [ -n "$(find pyproject.toml -newer "$1")" ]
+}
+
 ensure_venv() {
     [ -x "$VENV/bin/python" ] || make_venv "$VENV"
     stamp="$VENV/.installed"
-    if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+    if needs_install "$stamp"; then
         echo "dev.sh: installing appliance and its dependencies into $VENV" >&2
         "$VENV/bin/python" -m pip install -q --upgrade pip
         "$VENV/bin/python" -m pip install -q -e '.[test]'
@@ -74,7 +78,7 @@ test_tflite_runtime() {
         return 0
     fi
     [ -x "$TFLITE_VENV/bin/python" ] || make_venv "$TFLITE_VENV" "$python311"
-    if [ ! -f "$TFLITE_VENV/.installed" ] || [ pyproject.toml -nt "$TFLITE_VENV/.installed" ]; then
+    if needs_install "$TFLITE_VENV/.installed"; then
         echo "dev.sh: installing tflite-runtime into $TFLITE_VENV" >&2
         "$TFLITE_VENV/bin/python" -m pip install -q --upgrade pip
         # shellcheck disable=SC2086 # TFLITE_DEPS is a list of requirements
