@@ -102,11 +102,11 @@ demo() {
     ensure_venv
     if [ -n "${DISPLAY:-}${WAYLAND_DISPLAY:-}" ]; then
         echo "dev.sh: playing the sample in a window (Esc or q quits, arrow keys change mode)" >&2
-        exec "$VENV/bin/appliance" run --source sample --output window --loop "$@"
+        exec "$VENV/bin/appliance" run --source sample --mode kandinsky --output window --loop "$@"
     fi
     mkdir -p demo-output
     out="demo-output/appliance-demo.mp4"
-    "$VENV/bin/appliance" run --source sample --output "file:$out" "$@"
+    "$VENV/bin/appliance" run --source sample --mode kandinsky --output "file:$out" "$@"
     echo "dev.sh: no desktop here, so the demo was recorded to $(pwd)/$out"
 }
 
