@@ -245,8 +245,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 def _store(args: argparse.Namespace):
     from appliance.inference.manifest import ModelStore
-    settings = load_config(args.config)
-    setup_logging("warning")
+    settings = _quiet_settings(args)
     return ModelStore.from_settings(settings.models), settings
 
 

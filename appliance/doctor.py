@@ -5,7 +5,6 @@ Every probe reads through `root` (sysfs, procfs, /dev) so the tests can hand it 
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from dataclasses import dataclass
@@ -77,7 +76,7 @@ def check_models(settings: Settings) -> list[Finding]:
     bad = {n: p for n, p in problems.items() if p}
     findings = [Finding("OK" if not bad else "FAIL", "models",
                         f"{len(problems) - len(bad)} of {len(problems)} verified ({runtime})"
-                        + ("" if not bad else f"; run `appliance models verify`"))]
+                        + ("" if not bad else "; run `appliance models verify`"))]
     findings += [Finding("FAIL", "models", p) for p in bad.values()]
     compiled = list(store.dir.glob("*_edgetpu.tflite"))
     findings.append(check_edgetpu(store.runtime, bool(compiled)))

@@ -165,7 +165,13 @@ class Pipeline:
                                pace=self.options.realtime and not waits, wait_for_display=waits,
                                backoff=self.options.reconnect)
         self._output_open = False
+        self._output_size = (640, 480)
+        self._pending_mode: str | None = None  # set from any thread, applied by the display loop
+        self._started = 0.0
+        self._last_shown_at = 0.0
         self._last_card_at = 0.0
+        self.cards_shown = 0
+        self.startup_s = 0.0
         self._pending_events: list[str] = []  # effect events from reactions, for the next frame
 
     # -- control, callable from any thread (signal handlers, buttons) --------------------
@@ -193,13 +199,6 @@ class Pipeline:
             self._pending_events.append(action[7:])  # list.append is atomic: any thread may call
         else:
             log.error("unknown action %r", action)
-
-    _pending_mode: str | None = None
-    _output_size = (640, 480)
-    cards_shown = 0
-    _started = 0.0
-    startup_s = 0.0
-    _last_shown_at = 0.0
 
     # -- the run ------------------------------------------------------------------------
     def run(self) -> RunSummary:

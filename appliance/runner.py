@@ -43,15 +43,14 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
     if notifier.enabled:
         observers.append(SystemdObserver(notifier))
     analyzers = list(analyzers or [])
-    actions: list = []
     context = AnalysisContext(settings, state_dir, pose_override=recorded_poses(source))
-    pose_stage = pose_analyzer(settings, state_dir, lambda action: actions[0](action),
-                               context.pose_override)
+    pose_stage = pose_analyzer(settings, state_dir, context.pose_override)
     if pose_stage is not None:
         analyzers.append(pose_stage)
     pipeline = Pipeline(source, output, settings.modes, settings.run.mode, analyzers, options,
                         observers, context)
-    actions.append(pipeline.apply_action)
+    if pose_stage is not None and pose_stage.reactions is not None:
+        pose_stage.reactions.on_action = pipeline.apply_action  # reactions act on this pipeline
     attach_controls(pipeline, settings.gpio)
     return pipeline
 
@@ -62,8 +61,7 @@ def recorded_poses(source):
     return RecordedPoses(source) if isinstance(source, PoseRecordingSource) else None
 
 
-def pose_analyzer(settings: Settings, state_dir: Path | None, on_action,
-                  estimator=None) -> Analyzer | None:
+def pose_analyzer(settings: Settings, state_dir: Path | None, estimator=None) -> Analyzer | None:
     """The pose stage when [poses] is enabled; if its model or rules are broken, one error
     line and the artwork runs on without poses."""
     if not settings.poses.enabled:
@@ -71,7 +69,7 @@ def pose_analyzer(settings: Settings, state_dir: Path | None, on_action,
     from appliance.poses.analyzer import create_pose_analyzer
     from appliance.service import default_state_dir
     try:
-        return create_pose_analyzer(settings, state_dir or default_state_dir(), on_action, estimator)
+        return create_pose_analyzer(settings, state_dir or default_state_dir(), estimator=estimator)
     except ApplianceError as exc:
         log.error("poses: %s; running without pose reactions", exc)
         return None

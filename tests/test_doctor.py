@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import os
 import stat
 
-import pytest
 
 from appliance.doctor import (check_camera, check_display, check_gpio, check_root,
                               check_temperature, run_doctor)

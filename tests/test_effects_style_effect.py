@@ -13,9 +13,9 @@ from appliance.effects.style import Style
 from appliance.frame import FrameMeta
 from appliance.inference.manifest import ModelStore
 from appliance.modes import AnalysisContext
-from appliance.sources import SAMPLE_CLIP
 
 from conftest import ART
+from walkers import read_clip
 
 KANDINSKY = ART / "kandinsky-yellow-red-blue-1925.jpg"
 SIZE = (640, 480)
@@ -24,14 +24,7 @@ SIZE = (640, 480)
 @pytest.fixture(scope="module")
 def frames() -> list[np.ndarray]:
     """Frames 40-63 of the bundled clip at 640x480 (people walking past a still camera)."""
-    cap = cv2.VideoCapture(str(SAMPLE_CLIP))
-    out = []
-    while len(out) < 64:
-        ok, frame = cap.read()
-        assert ok
-        out.append(cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA))
-    cap.release()
-    return out[40:]
+    return [cv2.resize(frame, SIZE, interpolation=cv2.INTER_AREA) for frame in read_clip()[40:64]]
 
 
 @pytest.fixture(scope="module")

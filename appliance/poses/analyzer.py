@@ -152,9 +152,11 @@ class PoseAnalyzer:
 
 
 def create_pose_analyzer(settings: Settings, state_dir: Path,
-                         on_action: Callable[[str], None], estimator=None) -> PoseAnalyzer:
+                         on_action: Callable[[str], None] = lambda action: None,
+                         estimator=None) -> PoseAnalyzer:
     """The pose stage as configured (or fed by `estimator`, e.g. a replayed recording);
-    ModelError/ConfigError name what is wrong."""
+    ModelError/ConfigError name what is wrong. Reactions call `on_action`; the runner points
+    it at its pipeline once that exists."""
     from appliance.inference.manifest import ModelStore
     from appliance.inference.pose import create_estimator
     from appliance.poses.osc import OscSender
