@@ -61,11 +61,21 @@ def build_parser() -> argparse.ArgumentParser:
                        help="pace files like a camera and count dropped frames "
                             "(default: as fast as the display loop takes them)")
     bench.add_argument("--json", type=Path, help="also write the results to this JSON file")
-    bench.add_argument("--all", action="store_true", help="every mode in turn, in one process")
+    bench.add_argument("--all", action="store_true",
+                       help="every budget in one run: every mode paced like a camera, the bare "
+                            "models, the pose stage, style, memory, a soak and start-up")
+    bench.add_argument("--soak-frames", type=int, default=10_000,
+                       help="with --all: frames of the memory soak (default 10000)")
     bench.add_argument("--models", action="store_true",
                        help="also time every shipped model's bare invoke (1 thread and [models] "
                             "threads) under every installed runtime")
     bench.set_defaults(handler=cmd_bench)
+
+    table = sub.add_parser("bench-table", help="the budgets and the Pi projection, as Markdown, "
+                           "from a `bench --all` JSON")
+    table.add_argument("file", type=Path, help="the JSON `appliance bench --all --json` wrote")
+    table.add_argument("--readme", type=Path, help="rewrite this file's bench-table section instead of printing")
+    table.set_defaults(handler=cmd_bench_table)
 
     render = sub.add_parser("render", help="render a mode offline, every frame analysed: the "
                             "result is the same on a slow or a fast machine")
@@ -208,18 +218,17 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
     if args.frames < 1:
         raise ConfigError([f"--frames: {args.frames} is out of range (expected a value >= 1)"])
+    if args.soak_frames < 1:
+        raise ConfigError([f"--soak-frames: {args.soak_frames} is out of range (expected a value >= 1)"])
     settings = load_settings(args)
-    report = run_bench(settings, realtime=args.realtime)
-    for line in report["summary_lines"]:
-        print(line)
     if args.all:
-        report["modes"] = {}
-        for name in settings.modes:
-            settings.run.mode = name
-            report["modes"][name] = run_bench(settings, realtime=args.realtime)["summary"]
-            print(f"mode {name}: {report['modes'][name]['fps']} fps, dropped "
-                  f"{report['modes'][name]['dropped']}, peak RSS {report['modes'][name]['peak_rss_mb']} MB")
-    if args.models:
+        from appliance.bench import run_all
+        report = run_all(settings, args.config, args.frames, args.soak_frames)
+    else:
+        report = run_bench(settings, realtime=args.realtime)
+        for line in report["summary_lines"]:
+            print(line)
+    if args.models and not args.all:
         from appliance.bench import run_model_bench
         from appliance.bench_models import model_lines
         report["models"] = run_model_bench(settings)
@@ -229,6 +238,27 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from appliance.atomic import atomic_write_text
         atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}")
+    return 0
+
+
+def cmd_bench_table(args: argparse.Namespace) -> int:
+    from appliance.bench_report import markdown, update_readme
+
+    try:
+        report = json.loads(args.file.read_text(encoding="utf-8"))
+        text = markdown(report, args.file.as_posix())
+    except (OSError, ValueError) as exc:
+        raise ConfigError([f"{args.file}: cannot read it as a bench JSON ({exc})"]) from None
+    except (KeyError, TypeError) as exc:
+        raise ConfigError([f"{args.file}: {exc} missing or malformed (expected `appliance bench --all --json` output)"]) from None
+    if args.readme:
+        try:
+            update_readme(args.readme, text)
+        except (OSError, ValueError) as exc:
+            raise ConfigError([str(exc)]) from None
+        print(f"updated {args.readme}")
+    else:
+        print(text, end="")
     return 0
 
 

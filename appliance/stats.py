@@ -33,6 +33,11 @@ class StageTimes:
                 ring = self._ms[stage] = collections.deque(maxlen=RING)
             ring.append(seconds * 1000.0)
 
+    def count_over(self, stage: str, threshold_ms: float) -> int:
+        """How many recorded durations of `stage` exceed `threshold_ms` (within the ring)."""
+        with self._lock:
+            return sum(1 for ms in self._ms.get(stage, ()) if ms > threshold_ms)
+
     def summary(self) -> dict[str, dict[str, float]]:
         with self._lock:
             rings = {k: np.fromiter(v, float) for k, v in self._ms.items() if v}
@@ -87,6 +92,7 @@ class RunSummary:
     ended_by: str = ""
     error: str = ""
     startup_s: float = 0.0  # process start to the first frame shown
+    display: dict[str, Any] = field(default_factory=dict)  # the bench's source interval and stalls
 
     @property
     def fps(self) -> float:

@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 import pytest
 
+from appliance.bench_style import flicker, paint_clip, shown
 from appliance.effects.style import Style
 from appliance.frame import FrameMeta
 from appliance.inference.manifest import ModelStore
@@ -37,12 +38,6 @@ def make(context, **params):
     [analyzer] = effect.analyzers(context)
     assert analyzer.name == effect.analyzer_name and analyzer.name.startswith("style:")
     return effect, analyzer
-
-
-def shown(effect, analyzer_name, keyframe, image, index=1):
-    meta = FrameMeta(index, 0.0, 0.0, results={analyzer_name: keyframe}, result_frames={analyzer_name: 0})
-    meta.original = image
-    return effect.process(image, meta)
 
 
 def test_strength_0_is_the_camera_and_1_is_the_painting(context, frames):
@@ -127,50 +122,30 @@ def test_a_keyframe_follows_content_that_moves_far_frame_by_frame(context, frame
     assert error(carried) < 0.5 * error(held), f"carried {error(carried):.1f} vs held {error(held):.1f}"
 
 
-def flicker(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> float:
-    """Mean abs difference of consecutive outputs after moving the earlier one by the input's flow."""
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    h, w = inputs[0].shape[:2]
-    grid = np.dstack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)))
-    grey = [cv2.cvtColor(i, cv2.COLOR_BGR2GRAY) for i in inputs]
-    diffs = []
-    for t in range(1, len(outputs)):
-        flow = dis.calc(grey[t], grey[t - 1], None)
-        before = cv2.remap(outputs[t - 1], grid + flow, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        diffs.append(np.abs(before.astype(np.float32) - outputs[t]).mean())
-    return float(np.mean(diffs))
-
-
-def run(effect, analyzer, frames, every):
-    outputs, key = [], None
-    for i, frame in enumerate(frames):
-        if i % every == 0:
-            key = analyzer.analyze(frame, FrameMeta(i, 0.0, 0.0))
-        outputs.append(shown(effect, analyzer.name, key, frame, i))
-    return outputs
-
-
 def test_carry_forward_at_least_halves_flicker(context, frames):
     """Painting every frame follows motion but shimmers; keyframes every 4th frame carried along
     flow (with still areas steadied) follow motion with at most half the flicker."""
     clip = frames[:20]
-    every_frame = run(*make(context, style="kandinsky", carry_forward=False), clip, 1)
-    carried = run(*make(context, style="kandinsky"), clip, 4)
+    every_frame = paint_clip(*make(context, style="kandinsky", carry_forward=False), clip, 1)
+    carried = paint_clip(*make(context, style="kandinsky"), clip, 4)
     without, with_carry = flicker(every_frame, clip), flicker(carried, clip)
     print(f"flicker: painted every frame {without:.2f}, carried {with_carry:.2f}")
     assert with_carry <= 0.5 * without
 
 
-def test_carrying_forward_costs_a_few_ms_per_frame_at_640x480(context, frames):
+def test_carrying_forward_costs_a_small_share_of_a_keyframe(context, frames):
+    """The point of carrying: a displayed frame costs far less than painting it. Both are timed
+    here in one run (a ratio, not a wall-clock limit); `appliance bench` reports the ms."""
     effect, analyzer = make(context, style="builtin:5")
     key = analyzer.analyze(frames[0], FrameMeta(0, 0.0, 0.0))
+    painting = [analyzer.analyze(frame, FrameMeta(i, 0.0, 0.0)).ms for i, frame in enumerate(frames[1:4])]
     times = []
     for i, frame in enumerate(frames[1:16]):
         started = time.perf_counter()
         shown(effect, analyzer.name, key, frame, i + 1)
         times.append((time.perf_counter() - started) * 1000)
-    print(f"carry-forward: median {np.median(times):.2f} ms/frame at 640x480")
-    assert np.median(times) < 15  # ~2 ms on an idle 2-core build machine; the target is <= 5
+    print(f"carry-forward: median {np.median(times):.2f} ms/frame at 640x480, keyframe {np.median(painting):.1f} ms")
+    assert np.median(times) < 0.25 * np.median(painting)
 
 
 def hue_histogram(image: np.ndarray) -> np.ndarray:

@@ -57,6 +57,7 @@ class Letterbox:
         self.scale = 1.0
         self.origin = (0.0, 0.0)
         self._filled = (size, size)
+        self._resized = np.zeros((size, size, 3), np.uint8)  # reused while the geometry holds
         self.frame_size = (size, size)
 
     def fill(self, image_bgr: np.ndarray, region: tuple[int, int, int, int] | None = None) -> np.ndarray:
@@ -74,9 +75,10 @@ class Letterbox:
         if (nw, nh) != self._filled:
             self.buffer[:] = 0  # clear the padding only when the geometry changes
             self._filled = (nw, nh)
+            self._resized = np.empty((nh, nw, 3), np.uint8)
         view = self.buffer[0, :nh, :nw]
-        resized = cv2.resize(image_bgr, (nw, nh), interpolation=cv2.INTER_LINEAR)
-        cv2.cvtColor(resized, cv2.COLOR_BGR2RGB, dst=view)
+        cv2.resize(image_bgr, (nw, nh), dst=self._resized, interpolation=cv2.INTER_LINEAR)
+        cv2.cvtColor(self._resized, cv2.COLOR_BGR2RGB, dst=view)
         return self.buffer
 
     def to_frame(self, x_input: np.ndarray, y_input: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -203,7 +205,7 @@ class PoseModel:
 
     def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
         """Poses in `image_bgr` (or in its x0,y0,x1,y1 `region`), in source pixels."""
-        outputs = self.model.run(self.letterbox.fill(image_bgr, region))
+        outputs = self.model.run(self.letterbox.fill(image_bgr, region), reuse_outputs=True)
         return self.decode(outputs, self.letterbox, self.min_score)
 
 

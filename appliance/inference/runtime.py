@@ -101,6 +101,7 @@ class TFLiteModel:
         self._read_details()
         self._names = output_names or {}
         self.output_names = [self._names.get(d["name"], d["name"]) for d in self.outputs]
+        self._reused: dict[str, np.ndarray] | None = None  # output buffers for run(reuse_outputs=True)
         log.info("model %s: %s, %d threads, on %s", self.path.name, runtime.label, threads,
                  self.accelerator)
 
@@ -140,9 +141,16 @@ class TFLiteModel:
         self.interpreter.resize_tensor_input(detail["index"], list(shape))
         self.interpreter.allocate_tensors()
         self._read_details()
+        self._reused = None
 
-    def run(self, inputs: np.ndarray | dict[str, np.ndarray]) -> dict[str, np.ndarray]:
-        """Outputs for one array (one-input models) or arrays by input tensor name."""
+    def run(self, inputs: np.ndarray | dict[str, np.ndarray],
+            reuse_outputs: bool = False) -> dict[str, np.ndarray]:
+        """Outputs for one array (one-input models) or arrays by input tensor name.
+
+        With `reuse_outputs` the outputs are dequantized into float32 buffers allocated once
+        and overwritten by the next run (the pose stage's hot path allocates nothing big per
+        frame); the caller must be done with them before it runs the model again.
+        """
         if isinstance(inputs, np.ndarray):
             self.interpreter.set_tensor(self.input["index"], inputs)
         else:
@@ -150,8 +158,26 @@ class TFLiteModel:
             for name, value in inputs.items():
                 self.interpreter.set_tensor(by_name[name], value)
         self.interpreter.invoke()
+        if reuse_outputs:
+            return self._outputs_into_buffers()
         return {name: _dequantize(self.interpreter.get_tensor(d["index"]), d)
                 for name, d in zip(self.output_names, self.outputs)}
+
+    def _outputs_into_buffers(self) -> dict[str, np.ndarray]:
+        if self._reused is None:
+            self._reused = {name: np.empty(tuple(d["shape"]), np.float32)
+                            for name, d in zip(self.output_names, self.outputs)}
+        for name, detail in zip(self.output_names, self.outputs):
+            raw = self.interpreter.tensor(detail["index"])()  # a view: no copy, dropped at once
+            scale, zero_point = detail.get("quantization", (0.0, 0))
+            out = self._reused[name]
+            if scale and raw.dtype != np.float32:
+                np.subtract(raw, zero_point, out=out, dtype=np.float32)
+                out *= scale
+            else:
+                np.copyto(out, raw)
+            del raw
+        return self._reused
 
 
 def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:

@@ -10,7 +10,7 @@ keep meaning the visitor's own body parts. A keypoint whose score is below `min_
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -26,6 +26,11 @@ class Body:
     xy: np.ndarray    # (19, 2): the 17 keypoints then mid_shoulder, mid_hip; x flipped if mirrored
     seen: np.ndarray  # (19,) bool
     unit: float | None  # torso length in pixels, None when shoulders or hips are not seen
+    flags: tuple[bool, ...] = field(default=(), compare=False, repr=False)  # `seen` as plain bools
+
+    def __post_init__(self) -> None:
+        if not self.flags:  # rules ask `known` dozens of times a frame: plain bools are fast
+            object.__setattr__(self, "flags", tuple(bool(v) for v in self.seen))
 
     @classmethod
     def of(cls, keypoints: np.ndarray, mirror: bool = False, min_score: float = 0.3) -> Body:
@@ -34,14 +39,15 @@ class Body:
         if mirror:
             xy[:, 0] = -xy[:, 0]
         seen = kp[:, 2] >= min_score
-        mids = [xy[list(pair)].mean(axis=0) for pair in _MIDS]
+        mids = [(xy[a] + xy[b]) * 0.5 for a, b in _MIDS]
         xy = np.vstack([xy, mids])
-        seen = np.concatenate([seen, [seen[list(pair)].all() for pair in _MIDS]])
+        seen = np.concatenate([seen, [seen[a] and seen[b] for a, b in _MIDS]])
         unit = float(np.hypot(*(xy[17] - xy[18]))) if seen[17] and seen[18] else None
         return cls(xy, seen, unit if unit else None)
 
     def known(self, *points: int) -> bool:
-        return self.unit is not None and bool(self.seen[list(points)].all())
+        flags = self.flags
+        return self.unit is not None and all(flags[p] for p in points)
 
     def normalised(self) -> np.ndarray | None:
         """(19, 2) positions relative to mid_hip in torso lengths (None without a torso)."""

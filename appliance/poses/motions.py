@@ -15,6 +15,7 @@ Too few samples with the needed keypoints seen in the window gives unknown (None
 
 from __future__ import annotations
 
+import statistics
 from collections import deque
 from dataclasses import dataclass
 
@@ -111,7 +112,7 @@ class Rise:
         if len(seen) < 2:
             return None
         y = np.array([b.xy[point, 1] for b in seen])
-        unit = float(np.median([b.unit for b in seen]))
+        unit = statistics.median(b.unit for b in seen)
         rise = float((np.maximum.accumulate(y) - y).max()) / unit  # y grows downwards
         return rise >= self.min_rise
 
