@@ -53,7 +53,7 @@ def apply(scene, keep: str, with_mask: bool = True) -> np.ndarray:
 
 def regions(scene):
     frame, _, results = scene
-    probability = results["mask:meet"]
+    probability = cv2.resize(results["mask:meet"], frame.shape[1::-1], interpolation=cv2.INTER_LINEAR)
     people = cv2.erode((probability > 0.9).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     room = cv2.erode((probability < 0.1).astype(np.uint8), np.ones((31, 31), np.uint8)) > 0
     assert people.mean() > 0.005 and room.mean() > 0.5, "the model should find the walkers"

@@ -36,7 +36,8 @@ MOVED = 15  # a pixel whose colours changed this much (0-255, weighted as grey) 
 
 
 class MaskAnalyzer:
-    """The "mask" analysis stage: a float32 (H, W) 0-1 person probability per frame."""
+    """The "mask" analysis stage: a float32 (H, W) 0-1 person probability per frame, stretched
+    to the frame here in the worker (the effect works at full resolution)."""
 
     name = MASK
 

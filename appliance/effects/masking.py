@@ -29,7 +29,7 @@ class SegmentationAnalyzer:
         self.segmenter = segmenter
 
     def analyze(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
-        return self.segmenter.mask(image)
+        return self.segmenter.probability(image)
 
     def close(self) -> None:
         self.segmenter = None

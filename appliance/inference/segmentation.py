@@ -22,13 +22,20 @@ class Segmenter:
         _, self.height, self.width, _ = model.input_shape
         self.buffer = np.zeros(model.input_shape, np.uint8)
 
+        self._small = np.zeros((self.height, self.width, 3), np.uint8)
+
+    def probability(self, image_bgr: np.ndarray) -> np.ndarray:
+        """float32 (h, w) in 0-1 at the model's resolution, a new array each call (it is handed
+        to the display thread). The effects resize it to the size they work at, so the live
+        stage never makes a full-frame float copy."""
+        cv2.resize(image_bgr, (self.width, self.height), dst=self._small, interpolation=cv2.INTER_AREA)
+        cv2.cvtColor(self._small, cv2.COLOR_BGR2RGB, dst=self.buffer[0])
+        return next(iter(self.model.run(self.buffer).values()))[0, :, :, 0]
+
     def mask(self, image_bgr: np.ndarray) -> np.ndarray:
         """float32 (H, W) in 0-1 for the frame: 1 where a person is."""
-        small = cv2.resize(image_bgr, (self.width, self.height), interpolation=cv2.INTER_AREA)
-        cv2.cvtColor(small, cv2.COLOR_BGR2RGB, dst=self.buffer[0])
-        probability = next(iter(self.model.run(self.buffer).values()))[0, :, :, 0]
         h, w = image_bgr.shape[:2]
-        return cv2.resize(probability, (w, h), interpolation=cv2.INTER_LINEAR)
+        return cv2.resize(self.probability(image_bgr), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 def segmentation_models(store: ModelStore) -> list[str]:
