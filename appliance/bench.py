@@ -17,6 +17,7 @@ import numpy as np
 
 from appliance import __version__
 from appliance.config import Settings
+from appliance.inference.manifest import resolve_threads
 from appliance.pipeline import PipelineOptions
 from appliance.runner import build_pipeline, run_pipeline
 from appliance.settings_schema import to_plain
@@ -65,7 +66,7 @@ def run_model_bench(settings: Settings, runs: int = 30) -> dict[str, Any]:
     from appliance.bench_models import bench_models
     from appliance.inference.manifest import ModelStore
     store = ModelStore.from_settings(settings.models)
-    return bench_models(store, sample_frames(), settings.models.threads, runs)
+    return bench_models(store, sample_frames(), resolve_threads(settings.models.threads), runs)
 
 
 def run_bench(settings: Settings, realtime: bool = False) -> dict[str, Any]:
@@ -107,8 +108,8 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     runs = max(3, min(30, frames // 10))
     report: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                               "machine": machine_info(), "frames": frames,
-                              "threads": settings.models.threads, "pose_model": settings.models.pose,
-                              "modes": {}}
+                              "threads": resolve_threads(settings.models.threads),
+                              "pose_model": settings.models.pose, "modes": {}}
     first_mode = settings.run.mode
     settings.run.frames = frames
     for name in settings.modes:
@@ -120,7 +121,7 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
             f"{summary['display']['stalls_over_50ms']} stalls, dropped {summary['dropped']}")
     settings.run.mode = first_mode
     report["models"] = bench_models(ModelStore.from_settings(settings.models), sample_frames(),
-                                    settings.models.threads, runs)
+                                    resolve_threads(settings.models.threads), runs)
     for line in model_lines(report["models"]):
         say(line)
     report["pose_stage"] = pose_stage_bench(settings, clip_frames(60, 40), max(runs, 20))
@@ -130,13 +131,14 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     for line in style_lines(report["style"]):
         say(line)
     report["memory"] = {"all_models_loaded": in_fresh_process("loaded", config),
+                        "all_models_loaded_low_memory": in_fresh_process("loaded", config, "--low-memory", "on"),
                         "soak": in_fresh_process("soak", config, "--frames", str(soak_frames))}
     report["startup"] = {mode: in_fresh_process("startup", config, "--mode", mode)
                          for mode in dict.fromkeys([first_mode, "kandinsky-people"]) if mode in settings.modes}
-    loaded, soaked = report["memory"]["all_models_loaded"], report["memory"]["soak"]
-    say(f"memory: peak RSS {loaded.get('peak_rss_mb')} MB with every mode's models loaded; soak over "
-        f"{soaked.get('frames')} frames: slope {soaked.get('slope_mb_per_10k_frames')} MB per 10k frames"
-        + "".join(f"; {part} error: {r['error']}" for part, r in (("loaded", loaded), ("soak", soaked)) if "error" in r))
+    for part, result in report["memory"].items():
+        say(f"memory, {part}: " + (result["error"] if "error" in result else
+            f"peak RSS {result['peak_rss_mb']} MB" + (f", slope {result['slope_mb_per_10k_frames']} MB per 10k "
+                                                      f"frames over {result['frames']}" if part == "soak" else "")))
     for mode, result in report["startup"].items():
         say(f"start-up to first frame, first mode {mode}: {result.get('startup_s', result.get('error'))} s")
     return report

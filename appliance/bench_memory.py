@@ -3,8 +3,10 @@
 - `loaded`: peak RSS with every mode built and each of its analysis stages run once, so every
   model is loaded, its tensors allocated and its weights packed (a gallery that has cycled
   through all modes is in this state: loaded models stay cached for the next visit).
-- `soak`: RSS sampled every 100 frames over a long run that switches mode regularly; its slope
-  (MB per 10,000 frames, fitted after the first full round of modes) should be flat.
+- `soak`: RSS sampled every 100 frames over a long run that goes round every mode five times
+  (as gallery staff pressing the button would). RSS rises and falls with each mode's models, so
+  slopes (MB per 10,000 frames) are fitted on each round's lowest and highest RSS (every mode
+  once: the same models each round), first round left out: flat means nothing accumulates.
 - `startup`: process start to the first frame shown, for a given first mode.
 
 `python -m appliance.bench_memory loaded|soak|startup [...]` prints one JSON object;
@@ -15,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -24,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from appliance.config import load_config
+from appliance.inference.manifest import resolve_threads
 
 
 def rss_mb(field: str = "VmRSS") -> float:
@@ -34,13 +38,14 @@ def rss_mb(field: str = "VmRSS") -> float:
     return 0.0
 
 
-def loaded(config: Path | None) -> dict[str, Any]:
+def loaded(config: Path | None, low_memory: str = "") -> dict[str, Any]:
     from appliance.bench import clip_frames
     from appliance.frame import FrameMeta
     from appliance.modes import AnalysisContext, Mode
     from appliance.stats import StageTimes
 
     settings = load_config(config)
+    settings.models.low_memory = low_memory or settings.models.low_memory
     before = rss_mb()
     frame = clip_frames(1, 40)[0]
     modes, stages = [], 0
@@ -53,10 +58,11 @@ def loaded(config: Path | None) -> dict[str, Any]:
                 stages += 1
             mode.apply(frame.copy(), FrameMeta(0, 0.0, 0.0), StageTimes())
             modes.append(mode)
-        loaded_models = sorted(context.store._loaded)
+        loaded_models = context.store.loaded_names()
         return {"rss_before_models_mb": round(before, 1), "rss_mb": round(rss_mb(), 1),
                 "peak_rss_mb": round(rss_mb("VmHWM"), 1), "modes": len(modes), "stages": stages,
-                "models": loaded_models, "threads": settings.models.threads}
+                "models": loaded_models, "threads": resolve_threads(settings.models.threads),
+                "low_memory": context.store.low_memory}
 
 
 class RssSampler:
@@ -70,16 +76,31 @@ class RssSampler:
         n = pipeline.frames_out
         if n % self.every == 0:
             self.samples.append((n, round(rss_mb(), 2)))
-        if self.switch_every and n % self.switch_every == 0:
+        if n % self.switch_every == 0:
             pipeline.switch_mode(1)
 
     def stopped(self, pipeline: Any) -> None:
         pass
 
 
-def slope_per_10k(samples: list[tuple[int, float]]) -> float:
+ROUNDS = 5  # times the soak goes round every mode
+SERVICE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}  # as systemd/appliance.service sets it
+
+
+def slope_per_10k(samples: list[tuple[float, float]]) -> float:
+    if len(samples) < 3:
+        return 0.0
     frames, rss = np.array(samples, float).T
-    return float(np.polyfit(frames, rss, 1)[0] * 10_000) if len(samples) >= 3 else 0.0
+    return float(np.polyfit(frames, rss, 1)[0] * 10_000)
+
+
+def round_extremes(samples: list[tuple[int, float]], round_frames: int) -> list[tuple[float, float, float]]:
+    """(middle frame, lowest RSS, highest RSS) of each complete round of modes."""
+    rounds: dict[int, list[float]] = {}
+    for frame, rss in samples:
+        rounds.setdefault((frame - 1) // round_frames, []).append(rss)
+    complete = samples[-1][0] // round_frames if samples else 0
+    return [((r + 0.5) * round_frames, min(v), max(v)) for r, v in sorted(rounds.items()) if r < complete]
 
 
 def soak(config: Path | None, frames: int) -> dict[str, Any]:
@@ -89,20 +110,22 @@ def soak(config: Path | None, frames: int) -> dict[str, Any]:
     settings = load_config(config)
     settings.source.loop = True
     modes = len(settings.modes)
-    switch_every = max(10, frames // (3 * modes))  # three rounds of every mode
-    sampler = RssSampler(every=max(1, min(100, frames // 20)), switch_every=switch_every)
+    switch_every = max(10, frames // (ROUNDS * modes))
+    sampler = RssSampler(max(1, min(100, frames // 20)), switch_every)
     options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=frames)
     with tempfile.TemporaryDirectory() as state:
         pipeline = build_pipeline(settings, options, output_spec="null", state_dir=Path(state))
         pipeline.observers.append(sampler)
         summary = pipeline.run()
-    settled = [s for s in sampler.samples if s[0] > switch_every * modes] or sampler.samples
+    rounds = round_extremes(sampler.samples, switch_every * modes)
+    floor = slope_per_10k([(frame, low) for frame, low, _ in rounds[1:]])
+    peak = slope_per_10k([(frame, high) for frame, _, high in rounds[1:]])
     return {"frames": summary.frames_out, "seconds": round(summary.seconds, 1),
-            "switch_every": switch_every, "modes": modes,
-            "rss_after_first_round_mb": settled[0][1] if settled else 0.0,
+            "switch_every": switch_every, "modes": modes, "rounds": rounds,
+            "floor_slope_mb_per_10k_frames": round(floor, 2), "peak_slope_mb_per_10k_frames": round(peak, 2),
             "rss_end_mb": sampler.samples[-1][1] if sampler.samples else 0.0,
             "peak_rss_mb": round(rss_mb("VmHWM"), 1),
-            "slope_mb_per_10k_frames": round(slope_per_10k(settled), 2),
+            "slope_mb_per_10k_frames": round(max(floor, peak, key=abs), 2),
             "samples": sampler.samples}
 
 
@@ -120,7 +143,8 @@ def in_fresh_process(part: str, config: Path | None, *extra: str, timeout: float
     command = [sys.executable, "-m", "appliance.bench_memory", part, *extra]
     if config:
         command += ["--config", str(config)]
-    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout)
+    env = dict(os.environ, **SERVICE_ENVIRONMENT)
+    done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, env=env)
     if done.returncode != 0:
         tail = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"{part} exited with {done.returncode}: {tail}"}
@@ -133,9 +157,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--config", type=Path)
     parser.add_argument("--frames", type=int, default=10_000)
     parser.add_argument("--mode", default="")
+    parser.add_argument("--low-memory", choices=("auto", "on", "off"), default="")
     args = parser.parse_args(argv)
     if args.part == "loaded":
-        result = loaded(args.config)
+        result = loaded(args.config, args.low_memory)
     elif args.part == "soak":
         result = soak(args.config, args.frames)
     else:

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from appliance.config import Settings
+from appliance.inference.manifest import resolve_threads
 from appliance.frame import FrameMeta
 
 
@@ -85,7 +86,7 @@ def pose_stage_bench(settings: Settings, frames: list[np.ndarray], runs: int = 6
     with tempfile.TemporaryDirectory() as state:
         analyzer = create_pose_analyzer(settings, Path(state))
         try:
-            result = {"model": settings.models.pose, "threads": settings.models.threads,
+            result = {"model": settings.models.pose, "threads": resolve_threads(settings.models.threads),
                       "frame_size": list(frames[0].shape[1::-1])}
             result.update(time_stage(analyzer, frames, runs))
             result["allocations"] = allocations(analyzer, frames, min(runs, 30))

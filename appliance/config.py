@@ -73,10 +73,16 @@ class ModelSettings:
     dir: str = setting("", help="models folder with manifest.toml (empty: models_tflite/ of the install)")
     runtime: str = setting("auto", choices=("auto", "ai_edge_litert", "tflite_runtime"),
                            help="TFLite runtime (auto: ai-edge-litert, else tflite-runtime)")
-    threads: int = setting(2, min=1, max=16, help="CPU threads per model")
+    threads: int = setting(0, min=0, max=16,
+                           help="CPU threads per model (0: one fewer than the cores, leaving one "
+                                "to the display loop)")
     edgetpu: str = setting("auto", choices=("auto", "off"),
                            help="use NAME_edgetpu.tflite beside a model when a Coral is present")
     pose: str = setting("movenet_multipose", help="pose model (see `appliance models list`)")
+    low_memory: str = setting("auto", choices=("auto", "on", "off"),
+                              help="on: the style networks run without XNNPACK (about 200 MB less "
+                                   "with a style mode shown, keyframes about 2x slower); auto: on "
+                                   "when the board has under 1.5 GB of RAM (a 1 GB Pi 4)")
 
 
 @dataclass

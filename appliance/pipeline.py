@@ -18,6 +18,7 @@ shown (offline renders, where the result must not depend on the machine's speed)
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -30,15 +31,18 @@ from appliance.cards import message_card
 from appliance.config import ModeSettings
 from appliance.errors import ApplianceError
 from appliance.frame import Frame, FrameMeta
+from appliance.inference.runtime import Cancelled, cancel_runs_when
 from appliance.modes import AnalysisContext, Mode
 from appliance.outputs import Output
 from appliance.slots import LatestSlot
 from appliance.sources import Source
-from appliance.stats import RunSummary, StageTimes, Stopwatch, peak_rss_mb, process_age_s
+from appliance.stats import (RunSummary, StageTimes, Stopwatch, peak_rss_mb, process_age_s,
+                             release_free_memory)
 
 log = logging.getLogger(__name__)
 
 JOIN_SECONDS = 0.8
+WORKER_JOIN_SECONDS = 3.0
 POLL_SECONDS = 0.1
 CARD_SECONDS = 0.5
 
@@ -71,6 +75,16 @@ class PipelineOptions:
     stats_every_s: float = 0.0
 
 
+def lower_this_threads_priority(niceness: int = 10) -> None:
+    """Analysis yields the CPU to the display loop: a late painting is fine, a stalled
+    picture is not. (A model's own helper threads, with threads > 1, keep the priority of the
+    thread that loaded it.)"""
+    try:
+        os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), niceness)
+    except (OSError, AttributeError):
+        pass
+
+
 class AnalysisWorker:
     """Runs one analyzer on the newest frame it is handed, in its own thread."""
 
@@ -97,6 +111,8 @@ class AnalysisWorker:
         self._analyze(frame)
 
     def _loop(self) -> None:
+        lower_this_threads_priority()
+        cancel_runs_when(self._stopped)
         try:
             while not self._stopped.is_set():
                 frame = self.inbox.take(timeout=POLL_SECONDS)
@@ -115,6 +131,8 @@ class AnalysisWorker:
         with Stopwatch(self.times, f"analysis:{self.analyzer.name}"):
             try:
                 result = self.analyzer.analyze(frame.image, frame.meta)
+            except Cancelled:
+                return
             except Exception:
                 if not self._failed:
                     log.exception("analysis %s failed; its last result stays in use", self.analyzer.name)
@@ -131,6 +149,10 @@ class AnalysisWorker:
         self.inbox.close()
         if self._thread.ident is None:
             self._close_analyzer()
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def join(self, timeout: float) -> None:
         if self._thread.is_alive():
@@ -154,6 +176,7 @@ class Pipeline:
         self.context = context or AnalysisContext()
         self.workers = [AnalysisWorker(a, self.times) for a in analyzers or []]
         self.mode_workers: list[AnalysisWorker] = []  # the shown mode's own analysis stages
+        self._retired: list[AnalysisWorker] = []  # stopped stages still finishing a frame
         self.observers = list(observers or [])
         self.mode_name = mode
         self.mode: Mode | None = None
@@ -258,6 +281,7 @@ class Pipeline:
         must not hold the display loop; the thread ends when its frame is done."""
         for worker in self.mode_workers:
             worker.stop()
+        self._retired = [w for w in self._retired + self.mode_workers if w.alive]  # joined at shutdown
         self.mode_workers = []
 
     def _show(self, frame: Frame) -> None:
@@ -314,16 +338,21 @@ class Pipeline:
         self._pending_mode = None
 
     def _set_mode(self, name: str) -> None:
-        try:
-            new = Mode(name, self.modes[name], self.context)
-        except ApplianceError as exc:
-            log.error("mode %s cannot start: %s; staying in %s", name, exc, self.mode_name)
-            return
+        """Let the old mode go before the new one loads its models, so two modes' models are
+        never in memory together (models both use are kept: the store shares them). If the
+        new mode cannot be built, the old one is built again."""
         self._stop_mode_workers()
-        old, self.mode, self.mode_name = self.mode, new, name
-        old.close()
+        old_name = self.mode_name
+        self.mode.close()
+        self.mode = None
+        release_free_memory()
+        try:
+            self.mode, self.mode_name = Mode(name, self.modes[name], self.context), name
+            log.info("mode: %s", name)
+        except ApplianceError as exc:
+            log.error("mode %s cannot start: %s; staying in %s", name, exc, old_name)
+            self.mode = Mode(old_name, self.modes[old_name], self.context)
         self._start_mode_workers()
-        log.info("mode: %s", name)
 
     def recent_fps(self) -> float:
         """Frames per second over the recent display intervals (0 before two frames)."""
@@ -335,12 +364,13 @@ class Pipeline:
         for observer in self.observers:
             observer.stopped(self)
         self.frames.close()
-        self.workers += self.mode_workers
-        self.mode_workers = []
+        self.workers += self.mode_workers + self._retired
+        self.mode_workers, self._retired = [], []
         for worker in self.workers:
             worker.stop()
         deadline = time.monotonic() + JOIN_SECONDS
         self.capture.join(max(0.0, deadline - time.monotonic()))
+        deadline = time.monotonic() + WORKER_JOIN_SECONDS  # a keyframe in hand may take ~1 s on a Pi
         for worker in self.workers:
             worker.join(max(0.0, deadline - time.monotonic()))
         for closer in (self.output.close, self.source.close, self._close_mode):

@@ -44,7 +44,7 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
         observers.append(SystemdObserver(notifier))
     analyzers = list(analyzers or [])
     context = AnalysisContext(settings, state_dir, pose_override=recorded_poses(source))
-    pose_stage = pose_analyzer(settings, state_dir, context.pose_override)
+    pose_stage = pose_analyzer(settings, state_dir, context)
     if pose_stage is not None:
         analyzers.append(pose_stage)
     pipeline = Pipeline(source, output, settings.modes, settings.run.mode, analyzers, options,
@@ -61,15 +61,17 @@ def recorded_poses(source):
     return RecordedPoses(source) if isinstance(source, PoseRecordingSource) else None
 
 
-def pose_analyzer(settings: Settings, state_dir: Path | None, estimator=None) -> Analyzer | None:
-    """The pose stage when [poses] is enabled; if its model or rules are broken, one error
+def pose_analyzer(settings: Settings, state_dir: Path | None, context: AnalysisContext) -> Analyzer | None:
+    """The pose stage when [poses] is enabled, on the context's models (the pose model is then
+    loaded once, whichever mode also draws poses); if its model or rules are broken, one error
     line and the artwork runs on without poses."""
     if not settings.poses.enabled:
         return None
     from appliance.poses.analyzer import create_pose_analyzer
     from appliance.service import default_state_dir
     try:
-        return create_pose_analyzer(settings, state_dir or default_state_dir(), estimator=estimator)
+        return create_pose_analyzer(settings, state_dir or default_state_dir(),
+                                    estimator=context.pose_estimator())
     except ApplianceError as exc:
         log.error("poses: %s; running without pose reactions", exc)
         return None

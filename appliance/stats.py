@@ -7,6 +7,7 @@ the recent past and memory stays flat.
 from __future__ import annotations
 
 import collections
+import ctypes
 import os
 import resource
 import threading
@@ -70,6 +71,15 @@ def process_age_s() -> float:
         return uptime - ticks / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return 0.0
+
+
+def release_free_memory() -> None:
+    """Hand freed heap back to the system (glibc's malloc_trim) after big objects went away,
+    e.g. a mode's models: RSS then shows what is really in use. No-op elsewhere."""
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):
+        pass
 
 
 def peak_rss_mb() -> float:

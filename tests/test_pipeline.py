@@ -11,7 +11,7 @@ import pytest
 
 from appliance.config import ModeSettings, Settings, EffectSettings
 from appliance.effects import EFFECTS
-from appliance.errors import SourceError
+from appliance.errors import ModelError, SourceError
 from appliance.pipeline import Pipeline, PipelineOptions
 from appliance.slots import LatestSlot
 from appliance.sources.synthetic import SyntheticSource, decode_index
@@ -235,3 +235,32 @@ def test_latest_slot_keeps_only_the_newest():
     slot.close()
     assert slot.put(8) is False
     assert slot.take(0) == 7 and slot.closed
+
+
+class UnbuildableEffect:
+    """An effect whose construction fails the way a broken one does (an ApplianceError)."""
+
+    name = "unbuildable"
+
+    @dataclass
+    class Params:
+        pass
+
+    def __init__(self, params):
+        raise ModelError("unbuildable: its model is missing")
+
+
+def test_a_mode_that_cannot_start_leaves_the_previous_mode_showing(monkeypatch, caplog):
+    """The old mode is let go before the new one loads (memory); when the new one fails, the
+    old one is built again and the show goes on in it."""
+    monkeypatch.setitem(EFFECTS, "unbuildable", UnbuildableEffect)
+    modes = {"passthrough": Settings().modes["passthrough"],
+             "broken": ModeSettings("", [EffectSettings("unbuildable", UnbuildableEffect.Params())])}
+    output = RecordingOutput(commands_after={3: "next_mode"})
+    options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=6)
+    pipeline = Pipeline(SyntheticSource(320, 240, 30), output, modes, "passthrough", options=options)
+    summary = run_in_thread(pipeline)
+    assert summary.mode == "passthrough" and summary.frames_out == 6
+    expected = SyntheticSource(320, 240, 30)
+    assert np.array_equal(output.images[5], expected.render(5))
+    assert any("mode broken cannot start" in r.getMessage() for r in caplog.records)

@@ -48,7 +48,7 @@ class MaskAnalyzer:
         return self.segmenter.mask(image)
 
     def close(self) -> None:
-        pass
+        self.segmenter = None  # let the model go: the store frees what no stage holds
 
 
 def mask_stage(context: Any, model: str = "meet") -> MaskAnalyzer:

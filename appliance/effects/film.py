@@ -103,12 +103,12 @@ class Film:
         self._shift += (heal_point - (t + self._shift)) % period if p.cycle else 0.0
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        h, w = image.shape[:2]
+        if (w, h) != self._size:  # before the early return: the first frame pays, not a later one
+            self._prepare(w, h)
         d = self.decay(meta)
         if d <= 0.0:
             return image
-        h, w = image.shape[:2]
-        if (w, h) != self._size:
-            self._prepare(w, h)
         rng = np.random.default_rng((self.p.seed, meta.index))
         out = self._weave(image, d, rng)
         flicker = 1.0 + self.p.flicker * d * 0.25 * float(rng.normal())

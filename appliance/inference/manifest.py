@@ -10,6 +10,7 @@ import hashlib
 import logging
 import os
 import tomllib
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -119,26 +120,59 @@ def check_shapes(entry: ModelEntry, model: TFLiteModel) -> str | None:
     return None
 
 
+LOW_MEMORY_TASKS = ("style_transfer",)  # XNNPACK holds ~200 MB of activations for each
+LOW_MEMORY_BELOW_MB = 1536  # "auto" low memory: boards with less RAM than this (a 1 GB Pi 4)
+
+
+def total_memory_mb() -> float:
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                return int(line.split()[1]) / 1024.0
+    except (OSError, ValueError, IndexError):
+        pass
+    return float("inf")
+
+
+def resolve_threads(setting: int) -> int:
+    """[models] threads: 0 means one fewer than the cores (3 on a Pi 4 or 5, 1 on 2 cores)."""
+    return setting if setting > 0 else max(1, (os.cpu_count() or 2) - 1)
+
+
+def resolve_low_memory(setting: str) -> bool:
+    return setting == "on" or (setting == "auto" and total_memory_mb() < LOW_MEMORY_BELOW_MB)
+
+
 class ModelStore:
-    """The models folder as the appliance uses it: verified once, loaded on demand, cached."""
+    """The models folder as the appliance uses it: verified once, loaded on demand, shared.
+
+    A loaded model is shared by every stage that asks for it while any of them holds it, and
+    freed when the last lets go (the cache holds weak references): after a mode switch only
+    the shown mode's models stay in memory, which is what lets a 1 GB Pi hold the artwork.
+    """
 
     def __init__(self, models_dir: Path | None = None, runtime: Runtime | None = None,
-                 threads: int = 2, edgetpu: str = "auto"):
+                 threads: int = 2, edgetpu: str = "auto", low_memory: bool = False):
         self.dir = Path(models_dir) if models_dir else default_models_dir()
         self.entries = load_manifest(self.dir)
         self._runtime = runtime
         self.threads = threads
         self.edgetpu = edgetpu
+        self.low_memory = low_memory
         self._problems: dict[str, str | None] = {}
-        self._loaded: dict[str, TFLiteModel] = {}
+        self._loaded: weakref.WeakValueDictionary[str, TFLiteModel] = weakref.WeakValueDictionary()
 
     @classmethod
     def from_settings(cls, settings) -> "ModelStore":
         """From a config's [models] section (runtime imported lazily, on first load)."""
         from appliance.inference.runtime import load_runtime
         runtime = None if settings.runtime == "auto" else load_runtime(settings.runtime)
-        return cls(Path(settings.dir) if settings.dir else None, runtime, settings.threads,
-                   settings.edgetpu)
+        return cls(Path(settings.dir) if settings.dir else None, runtime,
+                   resolve_threads(settings.threads), settings.edgetpu,
+                   resolve_low_memory(settings.low_memory))
+
+    def loaded_names(self) -> list[str]:
+        return sorted(self._loaded.keys())
 
     @property
     def runtime(self) -> Runtime:
@@ -149,33 +183,43 @@ class ModelStore:
 
     def problem(self, name: str) -> str | None:
         """Why `name` cannot be used (verified on first ask, then remembered), or None."""
+        return self._verify(name)[0]
+
+    def _verify(self, name: str) -> tuple[str | None, TFLiteModel | None]:
+        """(problem, the model loaded to check its shapes, if it was loaded for that)."""
         if name not in self.entries:
-            return f"{name}: not in {self.dir / MANIFEST} (known: {', '.join(self.entries)})"
-        if name not in self._problems:
-            problem = check_file(self.entries[name], self.dir)
-            if problem is None:
-                try:
-                    problem = check_shapes(self.entries[name], self._load(name))
-                except ModelError as exc:
-                    problem = str(exc)
-            if problem:
-                log.error("model %s", problem)
-            self._problems[name] = problem
-        return self._problems[name]
+            return f"{name}: not in {self.dir / MANIFEST} (known: {', '.join(self.entries)})", None
+        if name in self._problems:
+            return self._problems[name], None
+        model = None
+        problem = check_file(self.entries[name], self.dir)
+        if problem is None:
+            try:
+                model = self._load(name)
+                problem = check_shapes(self.entries[name], model)
+            except ModelError as exc:
+                problem = str(exc)
+        if problem:
+            log.error("model %s", problem)
+        self._problems[name] = problem
+        return problem, model
 
     def verify_all(self) -> dict[str, str | None]:
         return {name: self.problem(name) for name in self.entries}
 
     def load(self, name: str) -> TFLiteModel:
         """The loaded model, after verification; ModelError names what is wrong."""
-        problem = self.problem(name)
+        problem, model = self._verify(name)
         if problem:
             raise ModelError(problem)
-        return self._load(name)
+        return model or self._load(name)
 
     def _load(self, name: str) -> TFLiteModel:
-        if name not in self._loaded:
+        model = self._loaded.get(name)
+        if model is None:
             entry = self.entries[name]
-            self._loaded[name] = TFLiteModel(self.dir / entry.file, self.runtime, self.threads,
-                                             self.edgetpu, entry.output_names())
-        return self._loaded[name]
+            xnnpack = not (self.low_memory and entry.task in LOW_MEMORY_TASKS)
+            model = TFLiteModel(self.dir / entry.file, self.runtime, self.threads, self.edgetpu,
+                                entry.output_names(), xnnpack=xnnpack)
+            self._loaded[name] = model
+        return model

@@ -205,8 +205,9 @@ class PoseModel:
 
     def estimate(self, image_bgr: np.ndarray, region=None) -> list[Pose]:
         """Poses in `image_bgr` (or in its x0,y0,x1,y1 `region`), in source pixels."""
-        outputs = self.model.run(self.letterbox.fill(image_bgr, region), reuse_outputs=True)
-        return self.decode(outputs, self.letterbox, self.min_score)
+        with self.model.lock:  # the reused outputs stay ours until decoded
+            outputs = self.model.run(self.letterbox.fill(image_bgr, region), reuse_outputs=True)
+            return self.decode(outputs, self.letterbox, self.min_score)
 
 
 def pose_models(store: ModelStore) -> list[str]:

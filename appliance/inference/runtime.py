@@ -11,6 +11,7 @@ from __future__ import annotations
 import importlib
 import importlib.metadata
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -22,6 +23,18 @@ from appliance.errors import ModelError
 log = logging.getLogger(__name__)
 
 RUNTIMES = {"ai_edge_litert": "ai-edge-litert", "tflite_runtime": "tflite-runtime"}
+_stage = threading.local()  # per thread: the event that says its analysis stage was stopped
+
+
+class Cancelled(Exception):
+    """The stage that asked for this run was stopped while it waited for the model."""
+
+
+def cancel_runs_when(stopped: threading.Event) -> None:
+    """Runs asked for by this thread are skipped once `stopped` is set (an analysis worker
+    calls it): after quick mode switches, stopped stages queued on a shared model give up
+    instead of each painting a keyframe nobody will see, holding its frame meanwhile."""
+    _stage.stopped = stopped
 EDGETPU_LIBRARY = "libedgetpu.so.1"
 
 
@@ -31,6 +44,7 @@ class Runtime:
     version: str
     interpreter: Callable[..., Any]
     load_delegate: Callable[..., Any]
+    without_default_delegates: Any = None  # OpResolverType: builtin kernels, no XNNPACK
 
     @property
     def label(self) -> str:
@@ -39,8 +53,10 @@ class Runtime:
 
 def _import_runtime(name: str) -> Runtime:
     module = importlib.import_module(f"{name}.interpreter")
+    resolver = getattr(module, "OpResolverType", None)
     return Runtime(name, importlib.metadata.version(RUNTIMES[name]), module.Interpreter,
-                   module.load_delegate)
+                   module.load_delegate,
+                   getattr(resolver, "BUILTIN_WITHOUT_DEFAULT_DELEGATES", None))
 
 
 def load_runtime(preferred: str = "auto") -> Runtime:
@@ -84,15 +100,22 @@ class TFLiteModel:
 
     Where `NAME_edgetpu.tflite` sits beside the model and libedgetpu loads, that compiled
     model runs on the Edge TPU; otherwise the CPU model runs and the reason is logged.
+    With `xnnpack=False` the CPU model runs on the builtin kernels: XNNPACK plans no memory
+    reuse across the style networks' big activations (~200 MB each at 384 px), the builtin
+    kernels do, at about half the speed. One interpreter is never run by two threads at once
+    (`lock`, re-entrant, is held around every run; a mode switch can leave an old worker
+    finishing a frame on a model the new mode shares).
     """
 
     def __init__(self, path: Path, runtime: Runtime, threads: int = 2, edgetpu: str = "auto",
                  output_names: dict[str, str] | None = None,
-                 delegate_loader: Callable[[Runtime], Any] | None = None):
+                 delegate_loader: Callable[[Runtime], Any] | None = None, xnnpack: bool = True):
         self.path = Path(path)
         self._load_delegate = delegate_loader or load_edgetpu_delegate
         self.runtime = runtime
         self.threads = threads
+        self.xnnpack = xnnpack or runtime.without_default_delegates is None
+        self.lock = threading.RLock()
         self.accelerator = "cpu"
         self.interpreter = self._open_edgetpu() if edgetpu == "auto" else None
         if self.interpreter is None:
@@ -102,13 +125,14 @@ class TFLiteModel:
         self._names = output_names or {}
         self.output_names = [self._names.get(d["name"], d["name"]) for d in self.outputs]
         self._reused: dict[str, np.ndarray] | None = None  # output buffers for run(reuse_outputs=True)
-        log.info("model %s: %s, %d threads, on %s", self.path.name, runtime.label, threads,
-                 self.accelerator)
+        log.info("model %s: %s, %d threads, on %s%s", self.path.name, runtime.label, threads,
+                 self.accelerator, "" if self.xnnpack else " (builtin kernels, no XNNPACK: low memory)")
 
     def _open(self, path: Path, delegates: list | None = None) -> Any:
+        options = {} if self.xnnpack else {"experimental_op_resolver_type": self.runtime.without_default_delegates}
         try:
             return self.runtime.interpreter(model_path=str(path), num_threads=self.threads,
-                                            experimental_delegates=delegates)
+                                            experimental_delegates=delegates, **options)
         except (ValueError, RuntimeError) as exc:
             raise ModelError(f"{path}: {self.runtime.label} cannot load it ({exc})") from None
 
@@ -138,10 +162,11 @@ class TFLiteModel:
     def resize_input(self, name: str, shape: tuple[int, ...]) -> None:
         """Give a dynamic-size input (the multistyle network's image) a new shape."""
         detail = next(d for d in self.inputs if d["name"] == name)
-        self.interpreter.resize_tensor_input(detail["index"], list(shape))
-        self.interpreter.allocate_tensors()
-        self._read_details()
-        self._reused = None
+        with self.lock:
+            self.interpreter.resize_tensor_input(detail["index"], list(shape))
+            self.interpreter.allocate_tensors()
+            self._read_details()
+            self._reused = None
 
     def run(self, inputs: np.ndarray | dict[str, np.ndarray],
             reuse_outputs: bool = False) -> dict[str, np.ndarray]:
@@ -151,17 +176,21 @@ class TFLiteModel:
         and overwritten by the next run (the pose stage's hot path allocates nothing big per
         frame); the caller must be done with them before it runs the model again.
         """
-        if isinstance(inputs, np.ndarray):
-            self.interpreter.set_tensor(self.input["index"], inputs)
-        else:
-            by_name = {d["name"]: d["index"] for d in self.inputs}
-            for name, value in inputs.items():
-                self.interpreter.set_tensor(by_name[name], value)
-        self.interpreter.invoke()
-        if reuse_outputs:
-            return self._outputs_into_buffers()
-        return {name: _dequantize(self.interpreter.get_tensor(d["index"]), d)
-                for name, d in zip(self.output_names, self.outputs)}
+        with self.lock:
+            stopped = getattr(_stage, "stopped", None)
+            if stopped is not None and stopped.is_set():
+                raise Cancelled(self.path.name)
+            if isinstance(inputs, np.ndarray):
+                self.interpreter.set_tensor(self.input["index"], inputs)
+            else:
+                by_name = {d["name"]: d["index"] for d in self.inputs}
+                for name, value in inputs.items():
+                    self.interpreter.set_tensor(by_name[name], value)
+            self.interpreter.invoke()
+            if reuse_outputs:
+                return self._outputs_into_buffers()
+            return {name: _dequantize(self.interpreter.get_tensor(d["index"]), d)
+                    for name, d in zip(self.output_names, self.outputs)}
 
     def _outputs_into_buffers(self) -> dict[str, np.ndarray]:
         if self._reused is None:

@@ -147,6 +147,7 @@ class PoseAnalyzer:
         return PoseResult(list(self.watcher.tracks), dict(self.watcher.smoothed), events, active)
 
     def close(self) -> None:
+        self.estimator = None  # let the model go: the store frees what no stage holds
         if self.osc:
             self.osc.close()
 

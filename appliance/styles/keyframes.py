@@ -6,7 +6,6 @@ frame it was painted from, which the display side needs to carry it forward alon
 
 from __future__ import annotations
 
-import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -35,16 +34,6 @@ class Stylizer(Protocol):
     def stylize(self, image_bgr: np.ndarray) -> np.ndarray: ...
 
 
-_LOCKS: dict[int, threading.Lock] = {}
-_LOCKS_GUARD = threading.Lock()
-
-
-def model_lock(model) -> threading.Lock:
-    """One lock per loaded model: two style stages of a mode may share one interpreter."""
-    with _LOCKS_GUARD:
-        return _LOCKS.setdefault(id(model), threading.Lock())
-
-
 def _input_name(model, rank: int) -> str:
     return next(d["name"] for d in model.inputs if len(d["shape"]) == rank)
 
@@ -68,12 +57,11 @@ class MultiStyle:
         self.short_side = short_side
         self._weights_name = _input_name(model, 1)
         self._image_name = _input_name(model, 4)
-        self._lock = model_lock(model)
 
     def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
         w, h = keyframe_size(image_bgr.shape[1], image_bgr.shape[0], self.short_side)
         rgb = cv2.cvtColor(cv2.resize(image_bgr, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
-        with self._lock:
+        with self.model.lock:  # resize and run as one step
             if self.model.input_shape != (1, h, w, 3):
                 self.model.resize_input(self._image_name, (1, h, w, 3))
             out = self.model.run({self._weights_name: self.weights, self._image_name: rgb[None]})
@@ -88,7 +76,6 @@ class ArbitraryStyle:
         self.vector = np.asarray(vector, np.float32).reshape(1, 1, 1, -1)
         self._vector_name = next(d["name"] for d in model.inputs if d["dtype"] == np.float32)
         self._image_name = next(d["name"] for d in model.inputs if d["dtype"] == np.uint8)
-        self._lock = model_lock(model)
 
     def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
         h, w = image_bgr.shape[:2]
@@ -97,8 +84,7 @@ class ArbitraryStyle:
         small = cv2.resize(image_bgr, (sw, sh), interpolation=cv2.INTER_AREA)
         padded = cv2.copyMakeBorder(small, 0, ARBITRARY_SIDE - sh, 0, ARBITRARY_SIDE - sw, cv2.BORDER_REFLECT_101)
         rgb = cv2.cvtColor(padded, cv2.COLOR_BGR2RGB)[None]
-        with self._lock:
-            out = self.model.run({self._vector_name: self.vector, self._image_name: rgb})
+        out = self.model.run({self._vector_name: self.vector, self._image_name: rgb})
         return _to_bgr(next(iter(out.values()))[0][:sh, :sw])
 
 
@@ -106,8 +92,8 @@ def create_stylizer(spec: StyleSpec, store, cache_dir: Path, short_side: int) ->
     """The stylizer for `spec`, loading (and verifying) its models from `store`."""
     if spec.kind == "builtin":
         return MultiStyle(store.load("style_multistyle26"), spec.weight_array(), short_side)
-    predict = store.load("style_arbitrary_predict")
-    cache = StyleVectorCache(cache_dir, lambda x: next(iter(predict.run(x).values())),
+    # the predictor is loaded only when the vector is not cached yet, and let go right after
+    cache = StyleVectorCache(cache_dir, lambda x: next(iter(store.load("style_arbitrary_predict").run(x).values())),
                              store.entries["style_arbitrary_predict"].sha256)
     return ArbitraryStyle(store.load("style_arbitrary_transform"), cache.vector(spec.image))
 
