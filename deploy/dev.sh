@@ -5,6 +5,8 @@
 #                            in a window when a desktop is present, else into a video file
 #   sh deploy/dev.sh test    set up .venv and run the whole test suite (extra args go to pytest),
 #                            then the model tests again under tflite-runtime in .venv-tflite
+#   sh deploy/dev.sh bench   every performance budget in one run (`appliance bench --all`, ~10 min,
+#                            in .venv-tflite to compare both runtimes), then the README's tables
 #
 # Needs only Python >= 3.11 (Debian: python3 and python3-venv; installed here when run as root).
 set -eu
@@ -60,11 +62,11 @@ ensure_venv() {
 # tflite-runtime 2.14 is the older runtime some devices still have: wheels only up to Python 3.11,
 # and numpy < 2 only. Its own venv holds it beside ai-edge-litert on numpy 1.x (what Raspberry Pi
 # OS bookworm ships) and runs the model tests under both, so both runtimes are proven, and
-# `appliance bench --models` there compares them on the same files in one run.
+# `appliance bench --all` there compares them on the same files in one run (`dev.sh bench`).
 TFLITE_VENV=.venv-tflite
-TFLITE_DEPS="numpy<2 ml-dtypes<0.6 opencv-python-headless pygame-ce gpiozero pytest tflite-runtime==2.14.0 ai-edge-litert==2.3.0"
+TFLITE_DEPS="numpy<2 ml-dtypes<0.6 opencv-python-headless pygame-ce gpiozero python-osc pytest tflite-runtime==2.14.0 ai-edge-litert==2.3.0"
 
-test_tflite_runtime() {
+ensure_tflite_venv() {  # fails (status 1) where there is no Python 3.11
     python311=""
     for candidate in python3.11 python3; do
         if command -v "$candidate" >/dev/null 2>&1 &&
@@ -73,10 +75,7 @@ test_tflite_runtime() {
             break
         fi
     done
-    if [ -z "$python311" ]; then
-        echo "dev.sh: SKIPPED the tflite-runtime pass: it needs Python 3.11 (no tflite-runtime wheel for newer)" >&2
-        return 0
-    fi
+    [ -n "$python311" ] || return 1
     [ -x "$TFLITE_VENV/bin/python" ] || make_venv "$TFLITE_VENV" "$python311"
     if needs_install "$TFLITE_VENV/.installed"; then
         echo "dev.sh: installing tflite-runtime into $TFLITE_VENV" >&2
@@ -85,6 +84,13 @@ test_tflite_runtime() {
         "$TFLITE_VENV/bin/python" -m pip install -q $TFLITE_DEPS
         "$TFLITE_VENV/bin/python" -m pip install -q --no-deps -e .
         touch "$TFLITE_VENV/.installed"
+    fi
+}
+
+test_tflite_runtime() {
+    if ! ensure_tflite_venv; then
+        echo "dev.sh: SKIPPED the tflite-runtime pass: it needs Python 3.11 (no tflite-runtime wheel for newer)" >&2
+        return 0
     fi
     echo "dev.sh: model tests under tflite-runtime and ai-edge-litert on numpy 1.x" >&2
     "$TFLITE_VENV/bin/python" -m pytest -q tests/test_models.py tests/test_fidelity.py
@@ -110,8 +116,18 @@ demo() {
     echo "dev.sh: no desktop here, so the demo was recorded to $(pwd)/$out"
 }
 
+bench() {  # every budget in one run (both runtimes where Python 3.11 allows), then the README tables
+    ensure_venv
+    python="$VENV/bin/python"
+    if ensure_tflite_venv; then python="$TFLITE_VENV/bin/python"; fi
+    out="tests/bench/all-$(uname -m).json"
+    "$python" -m appliance bench --all --json "$out" "$@"
+    "$python" -m appliance bench-table "$out" --readme README.md
+}
+
 case "${1:-}" in
     demo) shift; demo "$@" ;;
     test) shift; run_tests "$@" ;;
-    *) echo "usage: sh deploy/dev.sh demo|test [args]" >&2; exit 2 ;;
+    bench) shift; bench "$@" ;;
+    *) echo "usage: sh deploy/dev.sh demo|test|bench [args]" >&2; exit 2 ;;
 esac

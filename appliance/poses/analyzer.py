@@ -160,7 +160,6 @@ def create_pose_analyzer(settings: Settings, state_dir: Path,
     it at its pipeline once that exists."""
     from appliance.inference.manifest import ModelStore
     from appliance.inference.pose import create_estimator
-    from appliance.poses.osc import OscSender
 
     p = settings.poses
     rules = load_rules(p.rules or DEFAULT_RULES)
@@ -168,7 +167,9 @@ def create_pose_analyzer(settings: Settings, state_dir: Path,
     examples_path = examples_file(p, state_dir)
     estimator = estimator or create_estimator(ModelStore.from_settings(settings.models),
                                               settings.models.pose, follow=True)
-    osc = (OscSender(p.osc.host, p.osc.port, (1, 1), keypoint_rate=p.osc.keypoints_hz)
-           if p.osc.enabled else None)
+    osc = None
+    if p.osc.enabled:
+        from appliance.poses.osc import OscSender  # python-osc only when OSC is on
+        osc = OscSender(p.osc.host, p.osc.port, (1, 1), keypoint_rate=p.osc.keypoints_hz)
     return PoseAnalyzer(estimator, watcher, Reactions(p, on_action) if p.reactions else None, osc,
                         examples_path)
