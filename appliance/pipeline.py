@@ -43,6 +43,7 @@ log = logging.getLogger(__name__)
 
 JOIN_SECONDS = 0.8
 WORKER_JOIN_SECONDS = 3.0
+STALL_S = 0.050  # a picture held this much longer than the source's frame interval is a stall
 POLL_SECONDS = 0.1
 CARD_SECONDS = 0.5
 
@@ -192,6 +193,7 @@ class Pipeline:
         self._pending_mode: str | None = None  # set from any thread, applied by the display loop
         self._started = 0.0
         self._last_shown_at = 0.0
+        self.stalls = 0  # display intervals more than STALL_S longer than the source's
         self._last_card_at = 0.0
         self.cards_shown = 0
         self.startup_s = 0.0
@@ -308,7 +310,10 @@ class Pipeline:
         shown_at = time.monotonic()
         self.times.record("frame age", shown_at - meta.captured_at)
         if self._last_shown_at:
-            self.times.record("display interval", shown_at - self._last_shown_at)
+            interval = shown_at - self._last_shown_at
+            self.times.record("display interval", interval)
+            if interval > 1.0 / self.source.fps + STALL_S:
+                self.stalls += 1
         self._last_shown_at = shown_at
         self.frames_out += 1
         if self.frames_out == 1:

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-RING = 4096
+RING = 1024  # per stage: ~30 s at 30 fps; a few hundred KB in all
 
 
 class StageTimes:
@@ -33,11 +33,6 @@ class StageTimes:
             if ring is None:
                 ring = self._ms[stage] = collections.deque(maxlen=RING)
             ring.append(seconds * 1000.0)
-
-    def count_over(self, stage: str, threshold_ms: float) -> int:
-        """How many recorded durations of `stage` exceed `threshold_ms` (within the ring)."""
-        with self._lock:
-            return sum(1 for ms in self._ms.get(stage, ()) if ms > threshold_ms)
 
     def summary(self) -> dict[str, dict[str, float]]:
         with self._lock:

@@ -4,8 +4,9 @@ and the shipped models; ratios and structure are checked, never wall-clock limit
 from __future__ import annotations
 
 import json
-import shutil
 import tempfile
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,6 @@ from appliance.bench_pose import allocations, pose_stage_bench
 from appliance.bench_report import BEGIN, END, budgets, markdown, projection, update_readme
 from appliance.config import load_config
 from appliance.poses.analyzer import create_pose_analyzer
-from appliance.stats import StageTimes
 
 from conftest import ROOT, run_cli
 
@@ -52,12 +52,44 @@ def test_the_pose_stage_costs_at_least_its_bare_invoke(walking):
     assert result["stage"]["median_ms"] > 0 and result["bare_invoke"]["median_ms"] > 0
 
 
-def test_stalls_are_counted_from_the_display_intervals():
-    times = StageTimes()
-    for ms in (100, 101, 99, 151, 100, 260):
-        times.record("display interval", ms / 1000)
-    assert times.count_over("display interval", 150) == 2
-    assert times.count_over("no such stage", 1) == 0
+class Freezes:
+    """An effect that holds the picture `ms` on the frames listed (a stalled display loop)."""
+
+    name = "freezes"
+
+    @dataclass
+    class Params:
+        frames: tuple[int, ...] = ()
+        ms: float = 0.0
+
+    def __init__(self, params):
+        self.p = params
+
+    def process(self, image, meta):
+        if meta.index in self.p.frames:
+            time.sleep(self.p.ms / 1000)
+        return image
+
+    def close(self):
+        pass
+
+
+def test_stalls_are_display_intervals_50_ms_longer_than_the_sources(monkeypatch):
+    """A camera-paced 20 fps clip (50 ms) with the picture held 120 ms on two frames and 20 ms
+    on another: two stalls (held beyond 100 ms), not three."""
+    from appliance.config import EffectSettings, ModeSettings
+    from appliance.effects import EFFECTS
+    from appliance.outputs import create_output
+    from appliance.pipeline import Pipeline, PipelineOptions
+    from appliance.sources.synthetic import SyntheticSource
+
+    monkeypatch.setitem(EFFECTS, "freezes", Freezes)
+    modes = {"freezing": ModeSettings("", [EffectSettings("freezes", Freezes.Params((10, 20), 120.0)),
+                                           EffectSettings("freezes", Freezes.Params((15,), 20.0))])}
+    pipeline = Pipeline(SyntheticSource(160, 120, 20), create_output("null"), modes, "freezing",
+                        options=PipelineOptions(realtime=True, max_frames=30))
+    pipeline.run()
+    assert pipeline.stalls == 2
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ import numpy as np
 
 from appliance.frame import FrameMeta
 from appliance.settings_schema import setting
+from appliance.stats import release_free_memory
 
 SEPIA = np.array([0.55, 0.78, 1.0], np.float32)  # BGR tint of old prints (brown)
 LUMA = np.array([0.114, 0.587, 0.299], np.float32)  # BGR weights of grey
@@ -84,6 +85,7 @@ class Film:
         self._burn_field = (field - field.min()) / (np.ptp(field) + 1e-6)
         self._burn_colour = np.full((h, w, 3), BURN_COLOUR, np.uint8)
         self._size = (w, h)
+        release_free_memory()  # the float scratch above is gone: give its pages back
 
     def decay(self, meta: FrameMeta) -> float:
         p = self.p
