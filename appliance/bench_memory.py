@@ -5,8 +5,8 @@
   through all modes is in this state: loaded models stay cached for the next visit).
 - `soak`: RSS sampled every 100 frames over a long run that goes round every mode five times
   (as gallery staff pressing the button would). RSS rises and falls with each mode's models, so
-  slopes (MB per 10,000 frames) are fitted on each round's lowest and highest RSS (every mode
-  once: the same models each round), first round left out: flat means nothing accumulates.
+  the slope (MB per 10,000 frames) is fitted with one level per mode plus one common trend,
+  first round left out: a flat trend means nothing accumulates from visit to visit.
 - `startup`: process start to the first frame shown, for a given first mode.
 
 `python -m appliance.bench_memory loaded|soak|startup [...]` prints one JSON object;
@@ -75,7 +75,7 @@ class RssSampler:
     def frame_shown(self, pipeline: Any) -> None:
         n = pipeline.frames_out
         if n % self.every == 0:
-            self.samples.append((n, round(rss_mb(), 2)))
+            self.samples.append((n, round(rss_mb(), 2), pipeline.mode_name))
         if n % self.switch_every == 0:
             pipeline.switch_mode(1)
 
@@ -87,17 +87,21 @@ ROUNDS = 5  # times the soak goes round every mode
 SERVICE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}  # as systemd/appliance.service sets it
 
 
-def slope_per_10k(samples: list[tuple[float, float]]) -> float:
-    if len(samples) < 3:
+def trend_per_10k(samples: list[tuple[int, float, str]]) -> float:
+    """MB per 10,000 frames of RSS ~ level[mode] + trend * frame (least squares)."""
+    modes = sorted({mode for _, _, mode in samples})
+    if len(samples) < len(modes) + 2:
         return 0.0
-    frames, rss = np.array(samples, float).T
-    return float(np.polyfit(frames, rss, 1)[0] * 10_000)
+    columns = np.array([[frame] + [float(mode == m) for m in modes] for frame, _, mode in samples])
+    rss = np.array([value for _, value, _ in samples])
+    solution, *_ = np.linalg.lstsq(columns, rss, rcond=None)
+    return float(solution[0] * 10_000)
 
 
-def round_extremes(samples: list[tuple[int, float]], round_frames: int) -> list[tuple[float, float, float]]:
+def round_extremes(samples: list[tuple[int, float, str]], round_frames: int) -> list[tuple[float, float, float]]:
     """(middle frame, lowest RSS, highest RSS) of each complete round of modes."""
     rounds: dict[int, list[float]] = {}
-    for frame, rss in samples:
+    for frame, rss, _ in samples:
         rounds.setdefault((frame - 1) // round_frames, []).append(rss)
     complete = samples[-1][0] // round_frames if samples else 0
     return [((r + 0.5) * round_frames, min(v), max(v)) for r, v in sorted(rounds.items()) if r < complete]
@@ -118,14 +122,12 @@ def soak(config: Path | None, frames: int) -> dict[str, Any]:
         pipeline.observers.append(sampler)
         summary = pipeline.run()
     rounds = round_extremes(sampler.samples, switch_every * modes)
-    floor = slope_per_10k([(frame, low) for frame, low, _ in rounds[1:]])
-    peak = slope_per_10k([(frame, high) for frame, _, high in rounds[1:]])
+    settled = [s for s in sampler.samples if s[0] > switch_every * modes]
     return {"frames": summary.frames_out, "seconds": round(summary.seconds, 1),
             "switch_every": switch_every, "modes": modes, "rounds": rounds,
-            "floor_slope_mb_per_10k_frames": round(floor, 2), "peak_slope_mb_per_10k_frames": round(peak, 2),
             "rss_end_mb": sampler.samples[-1][1] if sampler.samples else 0.0,
             "peak_rss_mb": round(rss_mb("VmHWM"), 1),
-            "slope_mb_per_10k_frames": round(max(floor, peak, key=abs), 2),
+            "slope_mb_per_10k_frames": round(trend_per_10k(settled), 2),
             "samples": sampler.samples}
 
 
