@@ -3,10 +3,11 @@
 - `loaded`: peak RSS with every mode built and each of its analysis stages run once, so every
   model is loaded, its tensors allocated and its weights packed (a gallery that has cycled
   through all modes is in this state: loaded models stay cached for the next visit).
-- `soak`: RSS sampled every 100 frames over a long run that goes round every mode five times
-  (as gallery staff pressing the button would). RSS rises and falls with each mode's models, so
-  the slope (MB per 10,000 frames) is fitted with one level per mode plus one common trend,
-  first round left out: a flat trend means nothing accumulates from visit to visit.
+- `soak`: RSS sampled every 100 frames while the run goes round every mode (as gallery staff
+  pressing the button would): two warm-up rounds (caches, rings and the heap fill up), then the
+  measured frames, five rounds. RSS rises and falls with each mode's models, so the slope (MB
+  per 10,000 frames) is fitted over the measured frames with one level per mode plus one
+  common trend: a flat trend means nothing accumulates from visit to visit.
 - `startup`: process start to the first frame shown, for a given first mode.
 
 `python -m appliance.bench_memory loaded|soak|startup [...]` prints one JSON object;
@@ -83,7 +84,8 @@ class RssSampler:
         pass
 
 
-ROUNDS = 5  # times the soak goes round every mode
+ROUNDS = 5  # times the soak goes round every mode while measuring
+WARMUP_ROUNDS = 2  # rounds before it measures
 SERVICE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}  # as systemd/appliance.service sets it
 
 
@@ -115,19 +117,20 @@ def soak(config: Path | None, frames: int) -> dict[str, Any]:
     settings.source.loop = True
     modes = len(settings.modes)
     switch_every = max(10, frames // (ROUNDS * modes))
+    warmup = WARMUP_ROUNDS * switch_every * modes
     sampler = RssSampler(max(1, min(100, frames // 20)), switch_every)
-    options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=frames)
+    options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=warmup + frames)
     with tempfile.TemporaryDirectory() as state:
         pipeline = build_pipeline(settings, options, output_spec="null", state_dir=Path(state))
         pipeline.observers.append(sampler)
         summary = pipeline.run()
     rounds = round_extremes(sampler.samples, switch_every * modes)
-    settled = [s for s in sampler.samples if s[0] > switch_every * modes]
-    return {"frames": summary.frames_out, "seconds": round(summary.seconds, 1),
-            "switch_every": switch_every, "modes": modes, "rounds": rounds,
+    measured = [s for s in sampler.samples if s[0] > warmup]
+    return {"frames": summary.frames_out - warmup, "warmup_frames": warmup,
+            "seconds": round(summary.seconds, 1), "switch_every": switch_every, "modes": modes, "rounds": rounds,
             "rss_end_mb": sampler.samples[-1][1] if sampler.samples else 0.0,
             "peak_rss_mb": round(rss_mb("VmHWM"), 1),
-            "slope_mb_per_10k_frames": round(trend_per_10k(settled), 2),
+            "slope_mb_per_10k_frames": round(trend_per_10k(measured), 2),
             "samples": sampler.samples}
 
 
