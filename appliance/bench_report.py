@@ -155,7 +155,7 @@ def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
     if "error" not in soak:
         out.append(_check(f"RSS slope over {soak['frames']} frames (modes switching)",
                           f"{soak['slope_mb_per_10k_frames']:+.1f} MB per 10k frames (peak {soak['peak_rss_mb']:.0f} MB)",
-                          f"flat (|slope| <= {FLAT_MB_PER_10K:.0f})",
+                          f"flat (within ±{FLAT_MB_PER_10K:.0f})",
                           abs(soak["slope_mb_per_10k_frames"]) <= FLAT_MB_PER_10K))
     for mode, r in report["startup"].items():
         if "error" not in r:
@@ -170,8 +170,8 @@ def markdown(report: dict[str, Any], json_name: str = "") -> str:
     m = report["machine"]
     factor, how = cpu_factor(report)
     lines = [f"Measured {report['when'][:10]} on {m['machine']}, {m['cpus']} CPUs (shared, not a Pi), Python "
-             f"{m['python']}, {report['frames']} frames per mode paced like the camera, {report['threads']} model "
-             f"threads" + (f"; all from [{json_name}]({json_name})" if json_name else "") + ".", "",
+             f"{m['python']}, numpy {m['numpy']}, {report['frames']} frames per mode paced like the camera, model threads: "
+             f"{report['threads']}" + (f"; all from [{json_name}]({json_name})" if json_name else "") + ".", "",
              "| budget | measured | limit | met |", "|---|---|---|---|"]
     lines += [f"| {b['budget']} | {b['measured']} | {b['limit']} | {b['met']} |" for b in budgets(report)]
     lines += ["", "Projected frame rates per mode: display fps, then each analysis stage in Hz "
