@@ -78,7 +78,7 @@ def run_bench(settings: Settings, realtime: bool = False) -> dict[str, Any]:
     pipeline = build_pipeline(settings, options, output_spec="null")
     summary = run_pipeline(pipeline)
     summary.display = {"source_interval_ms": round(1000.0 / pipeline.source.fps, 2),
-                       "stalls_over_50ms": pipeline.stalls}
+                       "stalls_over_50ms": summary.stalls}
     return {
         "when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "machine": machine_info(),

@@ -312,7 +312,8 @@ class Pipeline:
         if self._last_shown_at:
             interval = shown_at - self._last_shown_at
             self.times.record("display interval", interval)
-            if interval > 1.0 / self.source.fps + STALL_S:
+            fps = self.source.fps
+            if interval > (1.0 / fps if fps > 0 else 0.0) + STALL_S:
                 self.stalls += 1
         self._last_shown_at = shown_at
         self.frames_out += 1
@@ -394,4 +395,5 @@ class Pipeline:
             frames_in=self.frames.put_count, frames_out=self.frames_out,
             dropped=self.frames.dropped, seconds=time.monotonic() - self._started, stages=self.times.summary(),
             analysis={w.analyzer.name: w.counts() for w in self.workers},
-            peak_rss_mb=peak_rss_mb(), ended_by=self._ended_by, startup_s=self.startup_s)
+            peak_rss_mb=peak_rss_mb(), ended_by=self._ended_by, startup_s=self.startup_s,
+            stalls=self.stalls)

@@ -98,6 +98,7 @@ class RunSummary:
     error: str = ""
     startup_s: float = 0.0  # process start to the first frame shown
     display: dict[str, Any] = field(default_factory=dict)  # the bench's source interval and stalls
+    stalls: int = 0  # pictures held 50 ms longer than the source's frame interval
 
     @property
     def fps(self) -> float:
@@ -113,7 +114,7 @@ class RunSummary:
 
     def lines(self) -> list[str]:
         out = [f"{self.source} -> {self.output}, mode {self.mode}: ended by {self.ended_by}",
-               f"frames in {self.frames_in}, out {self.frames_out}, dropped {self.dropped}, "
+               f"frames in {self.frames_in}, out {self.frames_out}, dropped {self.dropped}, stalls {self.stalls}, "
                f"{self.fps:.1f} fps over {self.seconds:.1f} s, peak RSS {self.peak_rss_mb:.0f} MB, "
                f"first frame {self.startup_s:.2f} s after start"]
         for name, counts in self.analysis.items():
