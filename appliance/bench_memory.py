@@ -101,15 +101,19 @@ WARMUP_ROUNDS = 2  # rounds before it measures
 SERVICE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}  # as systemd/appliance.service sets it
 
 
-def trend_per_10k(samples: list[tuple[int, float, str]]) -> float:
-    """MB per 10,000 frames of RSS ~ level[mode] + trend * frame (least squares)."""
+def trend_per_10k(samples: list[tuple[int, float, str]]) -> tuple[float, float]:
+    """MB per 10,000 frames of RSS ~ level[mode] + trend * frame (least squares), and the
+    trend's standard error: how far apart two runs' trends may land by noise alone."""
     modes = sorted({mode for _, _, mode in samples})
-    if len(samples) < len(modes) + 2:
-        return 0.0
+    if len(samples) < len(modes) + 3:
+        return 0.0, 0.0
     columns = np.array([[frame] + [float(mode == m) for m in modes] for frame, _, mode in samples])
     rss = np.array([value for _, value, _ in samples])
-    solution, *_ = np.linalg.lstsq(columns, rss, rcond=None)
-    return float(solution[0] * 10_000)
+    solution, _, rank, _ = np.linalg.lstsq(columns, rss, rcond=None)
+    residual = rss - columns @ solution
+    variance = float(residual @ residual) / max(1, len(rss) - rank)
+    covariance = np.linalg.pinv(columns.T @ columns) * variance
+    return float(solution[0] * 10_000), float(np.sqrt(covariance[0, 0]) * 10_000)
 
 
 def round_extremes(samples: list[tuple[int, float, str]], round_frames: int) -> list[tuple[float, float, float]]:
@@ -138,11 +142,12 @@ def soak(config: Path | None, frames: int) -> dict[str, Any]:
         summary = pipeline.run()
     rounds = round_extremes(sampler.samples, switch_every * modes)
     measured = [s for s in sampler.samples if s[0] > warmup]
+    slope, error = trend_per_10k(measured)
     return {"frames": summary.frames_out - warmup, "warmup_frames": warmup,
             "seconds": round(summary.seconds, 1), "switch_every": switch_every, "modes": modes, "rounds": rounds,
             "rss_end_mb": sampler.samples[-1][1] if sampler.samples else 0.0,
             "peak_rss_mb": round(rss_mb("VmHWM"), 1),
-            "slope_mb_per_10k_frames": round(trend_per_10k(measured), 2),
+            "slope_mb_per_10k_frames": round(slope, 2), "slope_standard_error": round(error, 2),
             "samples": sampler.samples}
 
 

@@ -155,10 +155,11 @@ def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
                               f"{result['peak_rss_every_effect_mb']:.0f} MB)",
                               f"<= {MEMORY_MB:.0f} MB", result["peak_rss_mb"] <= MEMORY_MB))
     if "error" not in soak:
+        error = soak.get("slope_standard_error", 0.0)
         out.append(_check(f"RSS slope over {soak['frames']} frames (modes switching)",
-                          f"{soak['slope_mb_per_10k_frames']:+.1f} MB per 10k frames (peak {soak['peak_rss_mb']:.0f} MB)",
-                          f"flat (within ±{FLAT_MB_PER_10K:.0f})",
-                          abs(soak["slope_mb_per_10k_frames"]) <= FLAT_MB_PER_10K))
+                          f"{soak['slope_mb_per_10k_frames']:+.1f} ± {2 * error:.1f} MB per 10k frames (95 %; "
+                          f"peak {soak['peak_rss_mb']:.0f} MB)", f"no growth (<= +{FLAT_MB_PER_10K:.0f})",
+                          soak["slope_mb_per_10k_frames"] <= FLAT_MB_PER_10K))
     for mode, r in report["startup"].items():
         if "error" not in r:
             out.append(_check(f"start-up to first frame, first mode {mode}", f"{r['startup_s']:.2f} s",
