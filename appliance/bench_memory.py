@@ -30,14 +30,7 @@ import numpy as np
 
 from appliance.config import load_config
 from appliance.inference.manifest import resolve_threads
-
-
-def rss_mb(field: str = "VmRSS") -> float:
-    """This process's resident memory (VmRSS) or its peak (VmHWM), from /proc."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024.0
-    return 0.0
+from appliance.stats import peak_rss_mb, release_free_memory, rss_mb
 
 
 def loaded(config: Path | None, low_memory: str = "") -> dict[str, Any]:
@@ -47,7 +40,6 @@ def loaded(config: Path | None, low_memory: str = "") -> dict[str, Any]:
     too: `peak_rss_every_effect_mb`."""
     from appliance.bench import clip_frames
     from appliance.modes import AnalysisContext, Mode
-    from appliance.stats import release_free_memory
 
     settings = load_config(config)
     settings.models.low_memory = low_memory or settings.models.low_memory
@@ -60,10 +52,10 @@ def loaded(config: Path | None, low_memory: str = "") -> dict[str, Any]:
             held.append(_run_once(Mode(name, mode_settings, context), frame))
             held[-1].close()  # its effects go, as at a mode switch; its analysis stages (models) stay
             release_free_memory()
-        peak = rss_mb("VmHWM")
+        peak = peak_rss_mb()
         every = [_run_once(Mode(name, ms, context), frame) for name, ms in settings.modes.items()]
         return {"rss_before_models_mb": round(before, 1), "peak_rss_mb": round(peak, 1),
-                "peak_rss_every_effect_mb": round(rss_mb("VmHWM"), 1), "modes": len(every),
+                "peak_rss_every_effect_mb": round(peak_rss_mb(), 1), "modes": len(every),
                 "stages": sum(len(m.analyzers) for m in held), "models": context.store.loaded_names(),
                 "threads": resolve_threads(settings.models.threads), "low_memory": context.store.low_memory}
 
@@ -83,7 +75,7 @@ class RssSampler:
 
     def __init__(self, every: int, switch_every: int):
         self.every, self.switch_every = every, switch_every
-        self.samples: list[tuple[int, float]] = []
+        self.samples: list[tuple[int, float, str]] = []  # frame, RSS MB, mode shown
 
     def frame_shown(self, pipeline: Any) -> None:
         n = pipeline.frames_out
@@ -146,7 +138,7 @@ def soak(config: Path | None, frames: int) -> dict[str, Any]:
     return {"frames": summary.frames_out - warmup, "warmup_frames": warmup,
             "seconds": round(summary.seconds, 1), "switch_every": switch_every, "modes": modes, "rounds": rounds,
             "rss_end_mb": sampler.samples[-1][1] if sampler.samples else 0.0,
-            "peak_rss_mb": round(rss_mb("VmHWM"), 1),
+            "peak_rss_mb": round(peak_rss_mb(), 1),
             "slope_mb_per_10k_frames": round(slope, 2), "slope_standard_error": round(error, 2),
             "samples": sampler.samples}
 

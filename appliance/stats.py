@@ -77,16 +77,27 @@ def release_free_memory() -> None:
         pass
 
 
-def peak_rss_mb() -> float:
-    """Peak resident memory of this program: /proc's VmHWM. (ru_maxrss survives exec on Linux,
-    so a program started by a big one would report its parent's peak.)"""
+def status_mb(field: str) -> float | None:
+    """A memory figure of this process from /proc/self/status (VmRSS, VmHWM, ...), or None."""
     try:
         for line in open("/proc/self/status"):
-            if line.startswith("VmHWM:"):
+            if line.startswith(field + ":"):
                 return int(line.split()[1]) / 1024.0
     except (OSError, ValueError, IndexError):
         pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+    return None
+
+
+def rss_mb() -> float:
+    """Resident memory now."""
+    return status_mb("VmRSS") or 0.0
+
+
+def peak_rss_mb() -> float:
+    """Peak resident memory of this program: /proc's VmHWM. (ru_maxrss survives exec on Linux,
+    so a program started by a big one would report its parent's peak.)"""
+    peak = status_mb("VmHWM")
+    return peak if peak is not None else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
 
 
 @dataclass
@@ -104,7 +115,7 @@ class RunSummary:
     ended_by: str = ""
     error: str = ""
     startup_s: float = 0.0  # process start to the first frame shown
-    display: dict[str, Any] = field(default_factory=dict)  # the bench's source interval and stalls
+    display: dict[str, Any] = field(default_factory=dict)  # the bench's source interval
     stalls: int = 0  # pictures held 50 ms longer than the source's frame interval
 
     @property

@@ -23,6 +23,7 @@ from appliance.errors import ModelError
 log = logging.getLogger(__name__)
 
 RUNTIMES = {"ai_edge_litert": "ai-edge-litert", "tflite_runtime": "tflite-runtime"}
+EDGETPU_LIBRARY = "libedgetpu.so.1"
 _stage = threading.local()  # per thread: the event that says its analysis stage was stopped
 
 
@@ -35,7 +36,6 @@ def cancel_runs_when(stopped: threading.Event) -> None:
     calls it): after quick mode switches, stopped stages queued on a shared model give up
     instead of each painting a keyframe nobody will see, holding its frame meanwhile."""
     _stage.stopped = stopped
-EDGETPU_LIBRARY = "libedgetpu.so.1"
 
 
 @dataclass(frozen=True)
@@ -197,20 +197,19 @@ class TFLiteModel:
             self._reused = {name: np.empty(tuple(d["shape"]), np.float32)
                             for name, d in zip(self.output_names, self.outputs)}
         for name, detail in zip(self.output_names, self.outputs):
-            raw = self.interpreter.tensor(detail["index"])()  # a view: no copy, dropped at once
-            scale, zero_point = detail.get("quantization", (0.0, 0))
-            out = self._reused[name]
-            if scale and raw.dtype != np.float32:
-                np.subtract(raw, zero_point, out=out, dtype=np.float32)
-                out *= scale
-            else:
-                np.copyto(out, raw)
-            del raw
+            _dequantize(self.interpreter.tensor(detail["index"])(), detail, self._reused[name])  # a view, no copy
         return self._reused
 
 
-def _dequantize(values: np.ndarray, detail: dict) -> np.ndarray:
+def _dequantize(values: np.ndarray, detail: dict, out: np.ndarray | None = None) -> np.ndarray:
+    """Float outputs of a quantized tensor; into `out` (float32, same shape) when given."""
     scale, zero_point = detail.get("quantization", (0.0, 0))
-    if scale and values.dtype != np.float32:
-        return (values.astype(np.float32) - zero_point) * scale
-    return values
+    quantized = bool(scale) and values.dtype != np.float32
+    if out is None:
+        return (values.astype(np.float32) - zero_point) * scale if quantized else values
+    if quantized:
+        np.subtract(values, zero_point, out=out, dtype=np.float32)
+        out *= scale
+    else:
+        np.copyto(out, values)
+    return out

@@ -21,7 +21,6 @@ class Segmenter:
         self.model = model
         _, self.height, self.width, _ = model.input_shape
         self.buffer = np.zeros(model.input_shape, np.uint8)
-
         self._small = np.zeros((self.height, self.width, 3), np.uint8)
 
     def probability(self, image_bgr: np.ndarray) -> np.ndarray:

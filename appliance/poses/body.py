@@ -26,11 +26,11 @@ class Body:
     xy: np.ndarray    # (19, 2): the 17 keypoints then mid_shoulder, mid_hip; x flipped if mirrored
     seen: np.ndarray  # (19,) bool
     unit: float | None  # torso length in pixels, None when shoulders or hips are not seen
-    flags: tuple[bool, ...] = field(default=(), compare=False, repr=False)  # `seen` as plain bools
+    flags: tuple[bool, ...] = field(init=False, compare=False, repr=False)  # `seen` as plain bools
 
     def __post_init__(self) -> None:
-        if not self.flags:  # rules ask `known` dozens of times a frame: plain bools are fast
-            object.__setattr__(self, "flags", tuple(bool(v) for v in self.seen))
+        # rules ask `known` dozens of times a frame: indexing a tuple of bools is the fast way
+        object.__setattr__(self, "flags", tuple(bool(v) for v in self.seen))
 
     @classmethod
     def of(cls, keypoints: np.ndarray, mirror: bool = False, min_score: float = 0.3) -> Body:

@@ -92,9 +92,11 @@ def create_stylizer(spec: StyleSpec, store, cache_dir: Path, short_side: int) ->
     """The stylizer for `spec`, loading (and verifying) its models from `store`."""
     if spec.kind == "builtin":
         return MultiStyle(store.load("style_multistyle26"), spec.weight_array(), short_side)
-    # the predictor is loaded only when the vector is not cached yet, and let go right after
-    cache = StyleVectorCache(cache_dir, lambda x: next(iter(store.load("style_arbitrary_predict").run(x).values())),
-                             store.entries["style_arbitrary_predict"].sha256)
+    def predict(picture: np.ndarray) -> np.ndarray:
+        """Loaded only when the vector is not cached yet, and let go right after."""
+        return next(iter(store.load("style_arbitrary_predict").run(picture).values()))
+
+    cache = StyleVectorCache(cache_dir, predict, store.entries["style_arbitrary_predict"].sha256)
     return ArbitraryStyle(store.load("style_arbitrary_transform"), cache.vector(spec.image))
 
 
