@@ -17,7 +17,7 @@ import numpy as np
 
 from appliance import __version__
 from appliance.config import Settings
-from appliance.inference.manifest import resolve_threads
+from appliance.models.manifest import resolve_threads
 from appliance.pipeline import PipelineOptions
 from appliance.runner import build_pipeline, run_pipeline
 from appliance.settings_schema import to_plain
@@ -52,7 +52,7 @@ def clip_frames(count: int, start: int = 0, size: tuple[int, int] | None = None)
 
 def run_model_bench(settings: Settings, runs: int = 30) -> dict[str, Any]:
     from appliance.bench_models import bench_models
-    from appliance.inference.manifest import ModelStore
+    from appliance.models.manifest import ModelStore
     store = ModelStore.from_settings(settings.models)
     return bench_models(store, sample_frames(), resolve_threads(settings.models.threads), runs)
 
@@ -89,7 +89,7 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     from appliance.bench_models import bench_models, model_lines
     from appliance.bench_pose import pose_stage_bench, pose_stage_lines
     from appliance.bench_style import style_bench, style_lines
-    from appliance.inference.manifest import ModelStore
+    from appliance.models.manifest import ModelStore
 
     runs = max(3, min(30, frames // 10))
     report: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

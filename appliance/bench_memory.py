@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 
 from appliance.config import load_config
-from appliance.inference.manifest import resolve_threads
+from appliance.models.manifest import resolve_threads
 from appliance.stats import peak_rss_mb, release_free_memory, rss_mb
 
 

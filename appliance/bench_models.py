@@ -13,8 +13,8 @@ from typing import Any
 import cv2
 import numpy as np
 
-from appliance.inference.manifest import ModelEntry, ModelStore
-from appliance.inference.runtime import TFLiteModel, available_runtimes, load_runtime
+from appliance.models.manifest import ModelEntry, ModelStore
+from appliance.models.runtime import TFLiteModel, available_runtimes, load_runtime
 
 
 def example_inputs(entry: ModelEntry, frame_bgr: np.ndarray) -> dict[str, np.ndarray]:

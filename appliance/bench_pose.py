@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from appliance.config import Settings
-from appliance.inference.manifest import resolve_threads
+from appliance.models.manifest import resolve_threads
 from appliance.frame import FrameMeta
 
 

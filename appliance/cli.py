@@ -274,7 +274,7 @@ def cmd_config_show(args: argparse.Namespace) -> int:
 
 
 def _store(args: argparse.Namespace):
-    from appliance.inference.manifest import ModelStore
+    from appliance.models.manifest import ModelStore
     settings = _quiet_settings(args)
     return ModelStore.from_settings(settings.models), settings
 

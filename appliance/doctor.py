@@ -66,7 +66,7 @@ def check_display(root: Path) -> Finding:
 
 
 def check_models(settings: Settings) -> list[Finding]:
-    from appliance.inference.manifest import ModelStore
+    from appliance.models.manifest import ModelStore
     try:
         store = ModelStore.from_settings(settings.models)
         problems = store.verify_all()
@@ -84,7 +84,7 @@ def check_models(settings: Settings) -> list[Finding]:
 
 
 def check_edgetpu(runtime, have_compiled: bool) -> Finding:
-    from appliance.inference.runtime import load_edgetpu_delegate
+    from appliance.models.runtime import load_edgetpu_delegate
     try:
         load_edgetpu_delegate(runtime)
     except (OSError, ValueError) as exc:

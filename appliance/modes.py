@@ -40,13 +40,13 @@ class AnalysisContext:
         """The pose model as configured, or the recorded poses when replaying a recording."""
         if self.pose_override is not None:
             return self.pose_override
-        from appliance.inference.pose import create_estimator
+        from appliance.models.pose import create_estimator
         return create_estimator(self.store, self.settings.models.pose, follow=follow)
 
     @property
     def store(self):
         if self._store is None:
-            from appliance.inference.manifest import ModelStore
+            from appliance.models.manifest import ModelStore
             self._store = ModelStore.from_settings(self.settings.models)
         return self._store
 

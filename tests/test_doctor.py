@@ -65,7 +65,7 @@ def test_a_box_in_trouble_says_what_to_do(tmp_path):
 
 def test_doctor_reports_a_bad_config_and_a_corrupt_model(tmp_path, monkeypatch):
     import shutil
-    from appliance.inference.manifest import default_models_dir, load_manifest
+    from appliance.models.manifest import default_models_dir, load_manifest
     models = tmp_path / "models"
     shutil.copytree(default_models_dir(), models)
     broken = models / load_manifest(models)["movenet_thunder"].file

@@ -8,7 +8,7 @@ import pytest
 
 from appliance.effects.palette import track_colour
 from appliance.effects.skeleton import Skeleton, bone_width, body_size, people, visible
-from appliance.inference.pose import SKELETON
+from appliance.poses.keypoints import SKELETON
 
 from test_effects_pose_data import frames, meta, pose_results, real_skeleton, result_of, save
 from test_poses_data import K, transform

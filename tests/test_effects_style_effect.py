@@ -12,7 +12,7 @@ import pytest
 from appliance.bench_style import flicker, paint_clip, shown
 from appliance.effects.style import Style
 from appliance.frame import FrameMeta
-from appliance.inference.manifest import ModelStore
+from appliance.models.manifest import ModelStore
 from appliance.modes import AnalysisContext
 
 from conftest import ART

@@ -11,7 +11,7 @@ from appliance.effects.masking import Mask, feathered
 from appliance.effects.style import Style
 from appliance.errors import ConfigError
 from appliance.frame import Frame, FrameMeta
-from appliance.inference.manifest import ModelStore
+from appliance.models.manifest import ModelStore
 from appliance.modes import AnalysisContext
 from appliance.sources import SAMPLE_CLIP
 

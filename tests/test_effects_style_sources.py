@@ -12,7 +12,7 @@ import pytest
 
 from appliance.effects.style import Style
 from appliance.errors import ConfigError
-from appliance.inference.manifest import ModelStore
+from appliance.models.manifest import ModelStore
 from appliance.settings_schema import build
 from appliance.styles.cache import StyleVectorCache, default_cache_dir
 from appliance.styles.sources import SHIPPED_STYLES, parse_style

@@ -11,9 +11,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from appliance.inference import fidelity
-from appliance.inference.manifest import ModelStore, default_models_dir, load_manifest
-from appliance.inference.runtime import available_runtimes, load_runtime
+from appliance.models import fidelity
+from appliance.models.manifest import ModelStore, default_models_dir, load_manifest
+from appliance.models.runtime import available_runtimes, load_runtime
 from appliance.sources import SAMPLE_CLIP
 
 MODELS_DIR = default_models_dir()

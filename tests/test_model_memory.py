@@ -15,9 +15,9 @@ import pytest
 
 from appliance.bench import clip_frames
 from appliance.config import Settings
-from appliance.inference.manifest import ModelStore, resolve_low_memory, resolve_threads
-from appliance.inference.pose import create_estimator
-from appliance.inference.runtime import Cancelled, cancel_runs_when
+from appliance.models.manifest import ModelStore, resolve_low_memory, resolve_threads
+from appliance.models.pose import create_estimator
+from appliance.models.runtime import Cancelled, cancel_runs_when
 from appliance.modes import AnalysisContext
 from appliance.outputs import create_output
 from appliance.pipeline import Pipeline, PipelineOptions
@@ -132,7 +132,7 @@ def test_low_memory_runs_only_the_style_networks_without_xnnpack_and_paints_the_
 @pytest.mark.parametrize("total_mb, setting, expected", [
     (906, "auto", True), (3790, "auto", False), (906, "off", False), (7800, "on", True)])
 def test_low_memory_auto_follows_the_boards_ram(monkeypatch, total_mb, setting, expected):
-    monkeypatch.setattr("appliance.inference.manifest.total_memory_mb", lambda: total_mb)
+    monkeypatch.setattr("appliance.models.manifest.total_memory_mb", lambda: total_mb)
     assert resolve_low_memory(setting) is expected
 
 

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from appliance.errors import ModelError
-from appliance.inference.manifest import ModelStore, default_models_dir, load_manifest
-from appliance.inference.pose import create_estimator, decode_movenet_multi, pose_models
-from appliance.inference.runtime import available_runtimes, load_runtime
+from appliance.models.manifest import ModelStore, default_models_dir, load_manifest
+from appliance.models.pose import create_estimator, decode_movenet_multi, pose_models
+from appliance.models.runtime import available_runtimes, load_runtime
 
 from conftest import run_cli
 from walkers import person_boxes, read_clip, walker_masks
@@ -191,7 +191,7 @@ def test_segmentation_covers_a_nearby_walker_and_not_the_lawn(store, name, clip,
     """meet is made for a person close to a camera (video calls): it is judged on 16:9 views
     centred on the largest walker, the way a gallery camera sees a visitor, not on the tiny
     figures across the whole campus."""
-    from appliance.inference.segmentation import create_segmenter
+    from appliance.models.segmentation import create_segmenter
     segmenter = create_segmenter(store, name)
     on_people, on_background = [], []
     for index in range(0, 150, 10):
@@ -258,7 +258,7 @@ def test_arbitrary_style_vector_depends_on_the_style_image(store, clip):
 def test_single_pose_following_the_person_beats_the_whole_frame(store, clip, walkers):
     """Lightning on the whole 768x576 frame sees a walker ~40 px tall in its 192 px input;
     following the person (cropping around the last pose) puts more keypoints on the person."""
-    from appliance.inference.pose import FollowingSinglePose
+    from appliance.models.pose import FollowingSinglePose
     whole = create_estimator(store, "movenet_lightning")
     follower = create_estimator(store, "movenet_lightning", follow=True)
     assert isinstance(follower, FollowingSinglePose)

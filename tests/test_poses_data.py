@@ -13,8 +13,9 @@ import math
 
 import numpy as np
 
-from appliance.inference.manifest import ModelStore
-from appliance.inference.pose import KEYPOINTS, Pose, box_of, create_estimator
+from appliance.models.manifest import ModelStore
+from appliance.models.pose import create_estimator
+from appliance.poses.keypoints import KEYPOINTS, Pose, box_of
 from walkers import person_boxes, read_clip  # noqa: F401  (person_boxes: used by other tests)
 from walkers import walker_masks as _walker_masks
 

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 from appliance.errors import ModelError
-from appliance.inference.runtime import Runtime, TFLiteModel, load_runtime
+from appliance.models.runtime import Runtime, TFLiteModel, load_runtime
 
 
 class FakeInterpreter:

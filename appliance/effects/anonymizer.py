@@ -54,7 +54,7 @@ class MaskAnalyzer:
 def mask_stage(context: Any, model: str = "meet") -> MaskAnalyzer:
     """Build the mask stage; an unknown or missing model raises ModelError (an ApplianceError),
     which makes the mode show a card instead of the picture."""
-    from appliance.inference.segmentation import create_segmenter
+    from appliance.models.segmentation import create_segmenter
     return MaskAnalyzer(create_segmenter(context.store, model))
 
 

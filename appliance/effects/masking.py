@@ -77,7 +77,7 @@ class Mask:
         self.analyzer_name = f"mask:{params.model}"
 
     def analyzers(self, context) -> list[SegmentationAnalyzer]:
-        from appliance.inference.segmentation import create_segmenter
+        from appliance.models.segmentation import create_segmenter
         return [SegmentationAnalyzer(self.analyzer_name, create_segmenter(context.store, self.p.model))]
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:

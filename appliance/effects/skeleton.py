@@ -21,7 +21,7 @@ import numpy as np
 
 from appliance.effects.palette import BLACK, track_colour
 from appliance.frame import FrameMeta
-from appliance.inference.pose import SKELETON
+from appliance.poses.keypoints import SKELETON
 from appliance.settings_schema import setting
 
 POSE = "pose"  # the analysis stage's name, shared with reactions when [poses] is on

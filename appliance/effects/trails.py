@@ -24,7 +24,7 @@ from appliance.effects.palette import track_colour
 from appliance.effects.skeleton import (POSE, FrameBuffer, body_size, people, pose_result, pose_stage,
                                         visible)
 from appliance.frame import FrameMeta
-from appliance.inference.pose import KEYPOINTS
+from appliance.poses.keypoints import KEYPOINTS
 from appliance.settings_schema import setting
 
 DEFAULT_POINTS = ("left_wrist", "right_wrist", "left_ankle", "right_ankle")

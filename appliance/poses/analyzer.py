@@ -158,8 +158,8 @@ def create_pose_analyzer(settings: Settings, state_dir: Path,
     """The pose stage as configured (or fed by `estimator`, e.g. a replayed recording);
     ModelError/ConfigError name what is wrong. Reactions call `on_action`; the runner points
     it at its pipeline once that exists."""
-    from appliance.inference.manifest import ModelStore
-    from appliance.inference.pose import create_estimator
+    from appliance.models.manifest import ModelStore
+    from appliance.models.pose import create_estimator
 
     p = settings.poses
     rules = load_rules(p.rules or DEFAULT_RULES)

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from appliance.inference.pose import KEYPOINTS
+from appliance.poses.keypoints import KEYPOINTS
 
 POINTS = KEYPOINTS + ("mid_shoulder", "mid_hip")
 INDEX = {name: i for i, name in enumerate(POINTS)}

@@ -19,7 +19,7 @@ import numpy as np
 
 from appliance.atomic import atomic_path
 from appliance.errors import ConfigError
-from appliance.inference.pose import Pose
+from appliance.poses.keypoints import Pose
 
 
 @dataclass(frozen=True)

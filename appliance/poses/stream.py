@@ -34,8 +34,8 @@ def _replay(spec: str) -> Iterator[RecordedFrame]:
 
 
 def _estimate(spec: str, settings: Settings, model: str | None) -> Iterator[RecordedFrame]:
-    from appliance.inference.manifest import ModelStore
-    from appliance.inference.pose import create_estimator
+    from appliance.models.manifest import ModelStore
+    from appliance.models.pose import create_estimator
     from appliance.sources import create_source
 
     s = settings.source

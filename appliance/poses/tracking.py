@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from appliance.inference.pose import Pose
+from appliance.poses.keypoints import Pose
 
 
 @dataclass

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from appliance.inference.pose import Pose
+from appliance.poses.keypoints import Pose
 from appliance.poses.events import PoseEvent, PoseEvents
 from appliance.poses.rules import PoseJudge, PoseRules
 from appliance.poses.smoothing import KeypointSmoother

@@ -15,37 +15,9 @@ import cv2
 import numpy as np
 
 from appliance.errors import ModelError
-from appliance.inference.manifest import ModelEntry, ModelStore
-from appliance.inference.runtime import TFLiteModel
-
-KEYPOINTS = ("nose", "left_eye", "right_eye", "left_ear", "right_ear", "left_shoulder",
-             "right_shoulder", "left_elbow", "right_elbow", "left_wrist", "right_wrist",
-             "left_hip", "right_hip", "left_knee", "right_knee", "left_ankle", "right_ankle")
-SKELETON = ((0, 1), (0, 2), (1, 3), (2, 4), (5, 6), (5, 7), (7, 9), (6, 8), (8, 10), (5, 11),
-            (6, 12), (11, 12), (11, 13), (13, 15), (12, 14), (14, 16))
-
-
-@dataclass
-class Pose:
-    """keypoints: (17, 3) float32 of [x, y, score] in source pixels, COCO order."""
-
-    keypoints: np.ndarray
-    box: tuple[float, float, float, float]
-    score: float
-
-    def to_json(self) -> dict:
-        return {"score": round(float(self.score), 4),
-                "box": [round(float(v), 1) for v in self.box],
-                "keypoints": [[round(float(x), 1), round(float(y), 1), round(float(s), 4)]
-                              for x, y, s in self.keypoints]}
-
-
-def box_of(keypoints: np.ndarray, min_score: float = 0.2) -> tuple[float, float, float, float]:
-    seen = keypoints[keypoints[:, 2] >= min_score]
-    if len(seen) == 0:
-        seen = keypoints
-    return (float(seen[:, 0].min()), float(seen[:, 1].min()),
-            float(seen[:, 0].max()), float(seen[:, 1].max()))
+from appliance.models.manifest import ModelEntry, ModelStore
+from appliance.models.runtime import TFLiteModel
+from appliance.poses.keypoints import Pose, box_iou, box_of
 
 
 class Letterbox:
@@ -96,14 +68,6 @@ class PoseEstimator(Protocol):
     name: str
 
     def estimate(self, image_bgr: np.ndarray) -> list[Pose]: ...
-
-
-def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
-    return inter / union if union > 0 else 0.0
 
 
 def without_duplicates(poses: list[Pose], max_iou: float = 0.6) -> list[Pose]:

@@ -23,9 +23,9 @@ from typing import Any, Callable, Iterator
 import cv2
 import numpy as np
 
-from appliance.inference.pose import (Letterbox, Pose, decode_movenet_multi,
-                                      decode_movenet_single, decode_posenet)
-from appliance.inference.segmentation import Segmenter
+from appliance.models.pose import Letterbox, decode_movenet_multi, decode_movenet_single, decode_posenet
+from appliance.poses.keypoints import Pose
+from appliance.models.segmentation import Segmenter
 
 SCORE_THR = 0.3          # a keypoint counts when both models give it more than this
 MULTI_MIN_SCORE = 0.3    # MultiPose person score the app uses (pose.DECODERS)

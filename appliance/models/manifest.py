@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from appliance.errors import ModelError
-from appliance.inference.runtime import Runtime, TFLiteModel
+from appliance.models.runtime import Runtime, TFLiteModel
 
 log = logging.getLogger(__name__)
 
@@ -165,7 +165,7 @@ class ModelStore:
     @classmethod
     def from_settings(cls, settings) -> "ModelStore":
         """From a config's [models] section (runtime imported lazily, on first load)."""
-        from appliance.inference.runtime import load_runtime
+        from appliance.models.runtime import load_runtime
         runtime = None if settings.runtime == "auto" else load_runtime(settings.runtime)
         return cls(Path(settings.dir) if settings.dir else None, runtime,
                    resolve_threads(settings.threads), settings.edgetpu,
@@ -177,7 +177,7 @@ class ModelStore:
     @property
     def runtime(self) -> Runtime:
         if self._runtime is None:
-            from appliance.inference.runtime import load_runtime
+            from appliance.models.runtime import load_runtime
             self._runtime = load_runtime()
         return self._runtime
 

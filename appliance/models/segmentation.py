@@ -11,8 +11,8 @@ import cv2
 import numpy as np
 
 from appliance.errors import ModelError
-from appliance.inference.manifest import ModelStore
-from appliance.inference.runtime import TFLiteModel
+from appliance.models.manifest import ModelStore
+from appliance.models.runtime import TFLiteModel
 
 
 class Segmenter:
