@@ -11,7 +11,7 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.sources import SAMPLE_CLIP
+from appliance.paths import SAMPLE_CLIP
 
 ROOT = Path(__file__).resolve().parent.parent
 ART = ROOT.parent / "shared" / "art"

@@ -12,15 +12,23 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from appliance.bench import clip_frames
-from appliance.bench_pose import allocations, pose_stage_bench
-from appliance.bench_report import BEGIN, END, budgets, markdown, projection, update_readme
+from appliance.bench.run import clip_frames
+from appliance.bench.pose import allocations, pose_stage_bench
+from appliance.bench.report import BEGIN, END, budgets, markdown, projection, update_readme
 from appliance.config import load_config
-from appliance.poses.analyzer import create_pose_analyzer
+from appliance.analysis.pose import build_pose_stage, pose_estimator
+from appliance.core.stages import AnalysisContext
 
 from conftest import ROOT, run_cli
 
 KEPT = ROOT / "tests" / "bench" / "all-x86_64.json"
+
+
+def live_pose_stage(state_dir):
+    """The [poses] stage as the runner builds it, on the configured model."""
+    settings = load_config(None)
+    return build_pose_stage(settings, state_dir, pose_estimator(AnalysisContext(settings, state_dir)),
+                            lambda action: None)
 
 
 @pytest.fixture(scope="module")
@@ -31,7 +39,7 @@ def walking() -> list[np.ndarray]:
 def test_the_pose_stage_allocates_nothing_picture_sized_per_frame(walking, tmp_path):
     """Letterbox and outputs reuse their buffers: what a frame allocates (tracemalloc peak) is
     far below one model input; a per-frame resize or output copy would exceed a quarter of it."""
-    analyzer = create_pose_analyzer(load_config(None), tmp_path)
+    analyzer = live_pose_stage(tmp_path)
     result = allocations(analyzer, walking, 15)
     assert not result["picture_sized_allocations"], result
     assert result["peak_bytes_per_frame_max"] < result["model_input_bytes"] // 4
@@ -39,7 +47,7 @@ def test_the_pose_stage_allocates_nothing_picture_sized_per_frame(walking, tmp_p
 
 def test_a_per_frame_copy_of_the_input_is_caught(walking, tmp_path):
     """The same measurement sees a picture-sized allocation when one is there."""
-    analyzer = create_pose_analyzer(load_config(None), tmp_path)
+    analyzer = live_pose_stage(tmp_path)
     fill = analyzer.estimator.letterbox.fill
     analyzer.estimator.letterbox.fill = lambda image, region=None: fill(image, region).copy()
     assert allocations(analyzer, walking, 5)["picture_sized_allocations"]
@@ -65,6 +73,9 @@ class Freezes:
     def __init__(self, params):
         self.p = params
 
+    def stages(self, context):
+        return []
+
     def process(self, image, meta):
         if meta.index in self.p.frames:
             time.sleep(self.p.ms / 1000)
@@ -78,9 +89,9 @@ def test_stalls_are_display_intervals_50_ms_longer_than_the_sources(monkeypatch)
     """A camera-paced 20 fps clip (50 ms) with the picture held 120 ms on two frames and 20 ms
     on another: two stalls (held beyond 100 ms), not three."""
     from appliance.config import EffectSettings, ModeSettings
-    from appliance.effects import EFFECTS
+    from appliance.core.registry import EFFECTS
     from appliance.outputs import create_output
-    from appliance.pipeline import Pipeline, PipelineOptions
+    from appliance.core.pipeline import Pipeline, PipelineOptions
     from appliance.sources.synthetic import SyntheticSource
 
     monkeypatch.setitem(EFFECTS, "freezes", Freezes)
@@ -177,7 +188,7 @@ def test_the_readme_table_is_the_one_generated_from_the_kept_bench():
 
 def test_the_memory_bench_runs_with_the_services_malloc_settings():
     """The soak and the memory figures are measured as the service runs: same environment."""
-    from appliance.bench_memory import SERVICE_ENVIRONMENT
-    unit = (ROOT / "systemd" / "appliance.service").read_text()
+    from appliance.bench.memory import SERVICE_ENVIRONMENT
+    unit = (ROOT / "systemd" / "appliance.app.service").read_text()
     for name, value in SERVICE_ENVIRONMENT.items():
         assert f"Environment={name}={value}" in unit

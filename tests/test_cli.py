@@ -128,7 +128,7 @@ def test_python_dash_m_and_version():
 
 
 def test_model_bench_times_every_runtime_installed(sample_frames):
-    from appliance.bench_models import bench_models, model_lines
+    from appliance.bench.models import bench_models, model_lines
     from appliance.models.manifest import ModelStore
     from appliance.models.runtime import available_runtimes
     results = bench_models(ModelStore(), sample_frames[:2], threads=2, runs=3,

@@ -6,8 +6,9 @@ import textwrap
 
 import pytest
 
-from appliance.config import (EXAMPLE_CONFIG, Settings, apply_overrides, default_modes, dump_toml,
-                              load_config, settings_equal)
+from appliance.config import Settings, apply_overrides, dump_toml, load_config, settings_equal
+from appliance.paths import EXAMPLE_CONFIG
+from appliance.config.sections import default_modes
 from appliance.errors import ConfigError
 
 from conftest import run_cli

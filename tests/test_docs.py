@@ -54,7 +54,8 @@ def test_help_lists_the_commands():
 
 
 def test_every_shipped_model_is_in_the_readme_table():
-    from appliance.models.manifest import default_models_dir, load_manifest
+    from appliance.models.manifest import load_manifest
+    from appliance.paths import models_dir as default_models_dir
     text = readme()
     for name in load_manifest(default_models_dir()):
         assert f"| `{name}` |" in text, f"{name} is shipped but not described in the README"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import stat
 
 
-from appliance.doctor import (check_camera, check_display, check_gpio, check_root,
+from appliance.app.doctor import (check_camera, check_display, check_gpio, check_root,
                               check_temperature, run_doctor)
 from appliance.config import Settings, GpioSettings
 
@@ -65,7 +65,8 @@ def test_a_box_in_trouble_says_what_to_do(tmp_path):
 
 def test_doctor_reports_a_bad_config_and_a_corrupt_model(tmp_path, monkeypatch):
     import shutil
-    from appliance.models.manifest import default_models_dir, load_manifest
+    from appliance.models.manifest import load_manifest
+    from appliance.paths import models_dir as default_models_dir
     models = tmp_path / "models"
     shutil.copytree(default_models_dir(), models)
     broken = models / load_manifest(models)["movenet_thunder"].file

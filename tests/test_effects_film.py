@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 from appliance.effects.film import Film, decay_at
-from appliance.frame import FrameMeta
+from appliance.core.frame import FrameMeta
 
 
 def meta(t: float, index: int = 0) -> FrameMeta:
@@ -70,8 +70,8 @@ def test_a_heal_event_starts_healing_from_the_damage_of_the_moment(sample_frames
 
 
 def test_reaction_event_reaches_the_effects(monkeypatch):
-    from appliance.effects import EFFECTS
-    from appliance.pipeline import Pipeline, PipelineOptions
+    from appliance.core.registry import EFFECTS
+    from appliance.core.pipeline import Pipeline, PipelineOptions
     from appliance.sources.synthetic import SyntheticSource
     from test_pipeline import MetaProbe, RecordingOutput, modes_with, run_in_thread
     seen = []

@@ -6,11 +6,12 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.effects.anonymizer import MASK, Anonymizer
-from appliance.effects.palette import DARK, named_colour
-from appliance.effects.skeleton import people
+from appliance.effects.anonymizer import Anonymizer
+MASK = "mask"  # meta()'s name for meet's mask
+from appliance.paint.palette import DARK, named_colour
+from appliance.paint.bodies import people
 from appliance.errors import ApplianceError
-from appliance.modes import AnalysisContext
+from appliance.core.stages import AnalysisContext
 
 from test_effects_pose_data import empty_room, frames, masks, meta, pose_results, save, walkers
 
@@ -201,10 +202,12 @@ def test_odd_input_never_raises_and_never_shows_the_frame():
 
 
 def test_declared_stages_and_a_missing_model_is_an_error():
+    from appliance.core.modes import stage_recipe
     ctx = AnalysisContext()
-    names = [a.name for a in Anonymizer(Anonymizer.Params(show="both")).analyzers(ctx)]
-    assert names == ["mask", "pose"]
-    assert [a.name for a in Anonymizer(Anonymizer.Params()).analyzers(ctx)] == ["mask", "pose"]
-    assert [a.name for a in Anonymizer(Anonymizer.Params(use_pose=False)).analyzers(ctx)] == ["mask"]
+    keys = [r.key for r in Anonymizer(Anonymizer.Params(show="both")).stages(ctx)]
+    assert keys == ["mask:meet", "pose"]
+    assert [r.key for r in Anonymizer(Anonymizer.Params()).stages(ctx)] == ["mask:meet", "pose"]
+    assert [r.key for r in Anonymizer(Anonymizer.Params(use_pose=False)).stages(ctx)] == ["mask:meet"]
     with pytest.raises(ApplianceError):
-        Anonymizer(Anonymizer.Params(model="movenet_thunder")).analyzers(ctx)
+        for request in Anonymizer(Anonymizer.Params(model="movenet_thunder")).stages(ctx):
+            stage_recipe(request, ctx)()

@@ -1,8 +1,8 @@
 """Real inputs for the pose effects' tests, and tests that they are real.
 
 The bundled clip at 640x480 (the installation's camera size) run through the real "pose"
-stage the effects declare (`pose_stage`, MoveNet MultiPose by default) and the real "mask"
-stage (`mask_stage`, meet), once per test session (functools.cache), shared by the
+stage the effects declare (MoveNet MultiPose by default) and the real "mask" stage (meet), as
+the registry builds them, once per test session (functools.cache), shared by the
 test_effects_pose_* modules. `results_meta` builds the per-frame record the pipeline would.
 """
 
@@ -14,11 +14,10 @@ import functools
 import cv2
 import numpy as np
 
-from appliance.effects.anonymizer import mask_stage
-from appliance.effects.skeleton import pose_stage
-from appliance.frame import FrameMeta
-from appliance.modes import AnalysisContext
-from appliance.poses.analyzer import PoseResult
+from appliance.core.frame import FrameMeta
+from appliance.core.modes import stage_recipe
+from appliance.core.results import MaskResult, PoseResult
+from appliance.core.stages import POSE, AnalysisContext, mask_request
 from appliance.poses.tracking import Track
 
 from test_poses_data import FPS, as_pose, clip, skeletons, walker_masks
@@ -35,7 +34,7 @@ def frames() -> tuple[np.ndarray, ...]:
 @functools.cache
 def pose_results() -> tuple[PoseResult, ...]:
     """The pose stage on every frame (copied: the watcher's tracks change as it goes)."""
-    stage = pose_stage(AnalysisContext())
+    stage = stage_recipe(POSE, AnalysisContext())()
     out = []
     for i, frame in enumerate(frames()):
         out.append(copy.deepcopy(stage.analyze(frame, FrameMeta(i, i / FPS, 0.0))))
@@ -45,8 +44,10 @@ def pose_results() -> tuple[PoseResult, ...]:
 
 @functools.cache
 def masks() -> tuple[np.ndarray, ...]:
-    stage = mask_stage(AnalysisContext(), "meet")
-    return tuple(stage.analyze(frame, FrameMeta(i, i / FPS, 0.0)) for i, frame in enumerate(frames()))
+    """The mask stage's person probability on every frame, stretched to the frame."""
+    stage = stage_recipe(mask_request("meet"), AnalysisContext())()
+    return tuple(stage.analyze(frame, FrameMeta(i, i / FPS, 0.0)).at(*SIZE)
+                 for i, frame in enumerate(frames()))
 
 
 @functools.cache
@@ -62,10 +63,13 @@ def empty_room() -> np.ndarray:
 
 
 def meta(index: int, t: float | None = None, **results) -> FrameMeta:
-    """A displayed frame's record; results given as name=(result, source frame index)."""
+    """A displayed frame's record; results given as name=(result, source frame index), where
+    `mask` is meet's probability (an array, as the mask stage's result carries it)."""
     m = FrameMeta(index, index / FPS if t is None else t, 0.0)
     for name, (result, source) in results.items():
-        m.results[name], m.result_frames[name] = result, source
+        if name == "mask":
+            name, result = mask_request("meet").key, MaskResult(result)
+        m.results.put(name, result, source)
     return m
 
 
@@ -122,7 +126,7 @@ def test_every_pose_effect_builds_from_an_empty_table_and_rejects_bad_values():
     from appliance.effects.anonymizer import Anonymizer
     from appliance.effects.skeleton import Skeleton
     from appliance.effects.trails import Trails
-    from appliance.settings_schema import build
+    from appliance.config.schema import build
     for cls in (Skeleton, Trails, Anonymizer):
         problems: list[str] = []
         params = build(cls.Params, {}, "e", problems)

@@ -1,6 +1,7 @@
 """The pose effects in the real pipeline: their declared stages run, and their results arrive.
 
-EFFECTS is extended for the test only (monkeypatch), as the integrator will register them.
+The modes are built here from the effects' classes, not from the default config, so the test
+holds for any mode made of them.
 """
 
 from __future__ import annotations
@@ -9,13 +10,13 @@ import numpy as np
 import pytest
 
 from appliance.config import EffectSettings, ModeSettings
-from appliance.effects import EFFECTS
+from appliance.analysis.pose import build
+from appliance.core.stages import POSE, AnalysisContext
 from appliance.effects.anonymizer import Anonymizer
-from appliance.effects.skeleton import Skeleton, pose_stage
+from appliance.effects.skeleton import Skeleton
 from appliance.effects.trails import Trails
-from appliance.modes import AnalysisContext
-from appliance.pipeline import Pipeline, PipelineOptions
-from appliance.sources import SAMPLE_CLIP
+from appliance.core.pipeline import Pipeline, PipelineOptions
+from appliance.paths import SAMPLE_CLIP
 from appliance.sources.video import VideoFileSource
 
 from test_effects_pose_data import clip, save
@@ -41,9 +42,7 @@ class KeepingOutput:
 
 
 @pytest.fixture
-def registered(monkeypatch):
-    for cls in (Skeleton, Trails, Anonymizer):
-        monkeypatch.setitem(EFFECTS, cls.name, cls)
+def registered():
     return {
         "skeleton": ModeSettings("skeletons", [EffectSettings("skeleton", Skeleton.Params())]),
         "motion-painting": ModeSettings("paint", [EffectSettings("trails", Trails.Params()),
@@ -52,10 +51,10 @@ def registered(monkeypatch):
     }
 
 
-def show(modes, mode: str, frames: int = 40, analyzers=None) -> tuple[Pipeline, KeepingOutput]:
+def show(modes, mode: str, frames: int = 40, stages=None) -> tuple[Pipeline, KeepingOutput]:
     output = KeepingOutput()
     options = PipelineOptions(realtime=False, inline_analysis=True, max_frames=frames)
-    pipeline = Pipeline(VideoFileSource(SAMPLE_CLIP), output, modes, mode, analyzers or [], options)
+    pipeline = Pipeline(VideoFileSource(SAMPLE_CLIP), output, modes, mode, stages or [], options)
     pipeline.run()
     return pipeline, output
 
@@ -73,7 +72,8 @@ def test_each_mode_runs_its_stages_and_draws_from_them(registered, mode):
 
 
 def test_the_pose_stage_is_shared_with_the_pipelines_own(registered):
-    shared = pose_stage(AnalysisContext())
-    pipeline, output = show(registered, "motion-painting", frames=10, analyzers=[shared])
-    assert pipeline.mode_workers == [] or all(w.analyzer.name != "pose" for w in pipeline.mode_workers)
+    pipeline, output = show(registered, "motion-painting", frames=10,
+                            stages=[lambda: build(POSE, AnalysisContext())])
+    assert [w.key for w in pipeline.workers] == ["pose"]
+    assert all(w.key != "pose" for w in pipeline.mode_workers)
     assert any(not np.array_equal(img, raw) for img, raw in zip(output.images, clip()))

@@ -6,8 +6,9 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.effects.palette import track_colour
-from appliance.effects.skeleton import Skeleton, bone_width, body_size, people, visible
+from appliance.paint.palette import track_colour
+from appliance.effects.skeleton import Skeleton
+from appliance.paint.bodies import body_size, bone_width, people, visible
 from appliance.poses.keypoints import SKELETON
 
 from test_effects_pose_data import frames, meta, pose_results, real_skeleton, result_of, save

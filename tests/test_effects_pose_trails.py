@@ -6,8 +6,8 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.effects.palette import track_colour
-from appliance.effects.skeleton import people, visible
+from appliance.paint.palette import track_colour
+from appliance.paint.bodies import people, visible
 from appliance.effects.trails import Trails, stroke_width
 
 from test_effects_pose_data import SIZE, frames, meta, pose_results, real_skeleton, result_of, save
@@ -183,7 +183,7 @@ def test_over_the_picture_and_odd_input():
 
 @pytest.mark.parametrize("bad", [["left_wrist", "tail"], []])
 def test_unknown_points_are_config_errors(bad):
-    from appliance.settings_schema import build
+    from appliance.config.schema import build
     problems: list[str] = []
     build(Trails.Params, {"points": bad}, "modes.x.effects[0]", problems)
     assert problems and "points" in problems[0]

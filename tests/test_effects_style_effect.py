@@ -9,13 +9,14 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.bench_style import flicker, paint_clip, shown
+from appliance.bench.style import flicker, paint_clip, shown
 from appliance.effects.style import Style
-from appliance.frame import FrameMeta
+from appliance.core.frame import FrameMeta
 from appliance.models.manifest import ModelStore
-from appliance.modes import AnalysisContext
+from appliance.core.stages import AnalysisContext
 
 from conftest import ART
+from stagekit import built_stages
 from walkers import read_clip
 
 KANDINSKY = ART / "kandinsky-yellow-red-blue-1925.jpg"
@@ -35,8 +36,8 @@ def context(tmp_path_factory) -> AnalysisContext:
 
 def make(context, **params):
     effect = Style(Style.Params(**params))
-    [analyzer] = effect.analyzers(context)
-    assert analyzer.name == effect.analyzer_name and analyzer.name.startswith("style:")
+    [analyzer] = built_stages(effect, context)
+    assert analyzer.name == effect.request.key and analyzer.name.startswith("style:")
     return effect, analyzer
 
 

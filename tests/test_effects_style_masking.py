@@ -7,13 +7,17 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.effects.masking import Mask, feathered
+from appliance.effects.mask import Mask
+from appliance.paint.masks import feathered
 from appliance.effects.style import Style
 from appliance.errors import ConfigError
-from appliance.frame import Frame, FrameMeta
+from appliance.core.frame import Frame, FrameMeta
 from appliance.models.manifest import ModelStore
-from appliance.modes import AnalysisContext
-from appliance.sources import SAMPLE_CLIP
+from appliance.core.stages import AnalysisContext
+from appliance.core.results import MaskResult
+from appliance.paths import SAMPLE_CLIP
+
+from stagekit import analyse_into, built_stages
 
 
 @pytest.fixture(scope="module")
@@ -31,9 +35,9 @@ def scene(context):
     cap.release()
     frame = cv2.resize(frame, (640, 480), interpolation=cv2.INTER_AREA)
     style = Style(Style.Params(style="builtin:5", carry_forward=False))
-    [painter] = style.analyzers(context)
+    [painter] = built_stages(style, context)
     mask_effect = Mask(Mask.Params())
-    [segmenter] = mask_effect.analyzers(context)
+    [segmenter] = built_stages(mask_effect, context)
     assert segmenter.name == "mask:meet"
     results = {painter.name: painter.analyze(frame, FrameMeta(0, 0.0, 0.0)),
                segmenter.name: segmenter.analyze(frame, FrameMeta(0, 0.0, 0.0))}
@@ -45,7 +49,9 @@ def apply(scene, keep: str, with_mask: bool = True) -> np.ndarray:
     frame, style, results = scene
     if not with_mask:
         results = {k: v for k, v in results.items() if not k.startswith("mask")}
-    meta = FrameMeta(1, 0.0, 0.0, results=dict(results))
+    meta = FrameMeta(1, 0.0, 0.0)
+    for key, result in results.items():
+        meta.results.put(key, result, 0)
     meta.original = frame
     image = style.process(frame, meta)
     return Mask(Mask.Params(keep=keep)).process(image, meta)
@@ -53,7 +59,8 @@ def apply(scene, keep: str, with_mask: bool = True) -> np.ndarray:
 
 def regions(scene):
     frame, _, results = scene
-    probability = cv2.resize(results["mask:meet"], frame.shape[1::-1], interpolation=cv2.INTER_LINEAR)
+    mask: MaskResult = results["mask:meet"]
+    probability = mask.at(frame.shape[1], frame.shape[0])
     people = cv2.erode((probability > 0.9).astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
     room = cv2.erode((probability < 0.1).astype(np.uint8), np.ones((31, 31), np.uint8)) > 0
     assert people.mean() > 0.005 and room.mean() > 0.5, "the model should find the walkers"
@@ -101,28 +108,28 @@ def test_edges_are_feathered_not_cut():
 @pytest.fixture
 def registered(monkeypatch):
     """style and mask in the effect registry, as the integrator will register them."""
-    from appliance import effects
+    from appliance.core import registry as effects
     monkeypatch.setitem(effects.EFFECTS, "style", Style)
     monkeypatch.setitem(effects.EFFECTS, "mask", Mask)
 
 
 def test_a_kandinsky_people_mode_runs_its_stages_and_paints_only_the_people(registered, context, scene):
     from appliance.config import EffectSettings, ModeSettings
-    from appliance.modes import Mode
-    from appliance.pipeline import AnalysisWorker
-    from appliance.stats import StageTimes
+    from appliance.core.modes import Mode
+    from appliance.core.stats import StageTimes
+    from appliance.core.workers import AnalysisWorker
     frame = scene[0]
     settings = ModeSettings("only the people painted", [EffectSettings("style", Style.Params()),
                                                         EffectSettings("mask", Mask.Params(keep="room"))])
     mode = Mode("kandinsky-people", settings, context)
     assert not mode.error and [a.name for a in mode.analyzers] == ["style:kandinsky", "mask:meet"]
     times = StageTimes()
-    workers = [AnalysisWorker(a, times) for a in mode.analyzers]
+    workers = [AnalysisWorker(build, times, a) for a, build in zip(mode.analyzers, mode.builds)]
     meta = FrameMeta(0, 0.0, 0.0)
     for worker in workers:  # what the pipeline does with inline analysis (offline renders)
         worker.run_inline(Frame(frame, meta))
-        result = worker.latest()
-        meta.results[worker.analyzer.name] = result[0]
+        result, index, _ = worker.latest()
+        meta.results.put(worker.key, result, index)
     out = mode.apply(frame, meta, times)
     people, room = regions(scene)
     assert difference(out, frame, people) > 25 and difference(out, frame, room) < 1.0
@@ -131,7 +138,7 @@ def test_a_kandinsky_people_mode_runs_its_stages_and_paints_only_the_people(regi
 
 def test_a_style_picture_that_is_not_there_shows_a_card_not_a_crash(registered, context):
     from appliance.config import EffectSettings, ModeSettings
-    from appliance.modes import Mode
+    from appliance.core.modes import Mode
     mode = Mode("lost", ModeSettings("", [EffectSettings("style", Style.Params(style="no-such-painting"))]), context)
     assert "no-such-painting" in mode.error and "expected" in mode.error
     card = mode.apply(np.zeros((480, 640, 3), np.uint8), FrameMeta(0, 0.0, 0.0), None)
@@ -139,11 +146,9 @@ def test_a_style_picture_that_is_not_there_shows_a_card_not_a_crash(registered, 
 
 
 def test_split_gives_the_people_one_mode_and_the_room_another(registered, context, scene, monkeypatch):
-    from appliance import effects
+    from appliance.core import registry as effects
     from appliance.config import EffectSettings, ModeSettings, Settings
-    from appliance.effects.masking import Split
-    from appliance.pipeline import AnalysisWorker
-    from appliance.stats import StageTimes
+    from appliance.effects.split import Split
     monkeypatch.setitem(effects.EFFECTS, "split", Split)
     frame = scene[0]
     settings = Settings()
@@ -153,13 +158,9 @@ def test_split_gives_the_people_one_mode_and_the_room_another(registered, contex
     settings.modes["flipped"] = ModeSettings("", [EffectSettings("mirror", flip)])
     split_context = AnalysisContext(settings=settings, state_dir=context.state_dir, _store=context.store)
     split = Split(Split.Params(people="painted", room="flipped"))
-    analyzers = split.analyzers(split_context)
-    assert [a.name for a in analyzers] == ["style:builtin:5@288", "mask:meet"]
-    meta = FrameMeta(0, 0.0, 0.0)
-    for analyzer in analyzers:
-        worker = AnalysisWorker(analyzer, StageTimes())
-        worker.run_inline(Frame(frame, meta))
-        meta.results[analyzer.name] = worker.latest()[0]
+    stages = built_stages(split, split_context)
+    assert [a.name for a in stages] == ["style:builtin:5@288", "mask:meet"]
+    meta = analyse_into(stages, frame, FrameMeta(0, 0.0, 0.0))
     meta.original = frame
     out = split.process(frame, meta)
     people, room = regions(scene)
@@ -168,4 +169,4 @@ def test_split_gives_the_people_one_mode_and_the_room_another(registered, contex
     assert difference(out, flipped, room) < 1.0
     split.close()
     with pytest.raises(ConfigError, match="expected one of"):
-        Split(Split.Params(people="nosuchmode", room="flipped")).analyzers(split_context)
+        Split(Split.Params(people="nosuchmode", room="flipped")).stages(split_context)

@@ -13,9 +13,11 @@ import pytest
 from appliance.effects.style import Style
 from appliance.errors import ConfigError
 from appliance.models.manifest import ModelStore
-from appliance.settings_schema import build
-from appliance.styles.cache import StyleVectorCache, default_cache_dir
-from appliance.styles.sources import SHIPPED_STYLES, parse_style
+from appliance.config.schema import build
+from appliance.paths import style_cache_dir
+from appliance.styles.cache import StyleVectorCache
+from appliance.styles.sources import parse_style
+from appliance.paths import SHIPPED_STYLES
 
 from conftest import ROOT
 
@@ -100,10 +102,13 @@ def test_style_vectors_are_cached_by_content_not_by_name(tmp_path, store, sample
     assert len(calls) == 3
 
 
-def test_the_cache_lives_in_the_state_folder_or_the_user_cache(tmp_path, monkeypatch):
-    assert default_cache_dir(tmp_path) == tmp_path / "style-cache"
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
-    assert default_cache_dir(None) == tmp_path / "xdg" / "appliance" / "style-cache"
+def test_the_cache_lives_in_the_state_folder_by_the_one_rule(tmp_path, monkeypatch):
+    assert style_cache_dir(tmp_path) == tmp_path / "style-cache"
+    monkeypatch.setenv("APPLIANCE_STATE_DIR", str(tmp_path / "env"))
+    assert style_cache_dir(None) == tmp_path / "env" / "style-cache"
+    monkeypatch.delenv("APPLIANCE_STATE_DIR")
+    monkeypatch.setenv("STATE_DIRECTORY", str(tmp_path / "systemd"))
+    assert style_cache_dir(None) == tmp_path / "systemd" / "style-cache"
 
 
 def test_a_torn_cache_file_is_recomputed(tmp_path, store, sample_png):

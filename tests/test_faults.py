@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 
-from appliance.capture import Backoff
+from appliance.core.capture import Backoff
 from appliance.config import Settings
 from appliance.errors import SourceError
-from appliance.pipeline import Pipeline, PipelineOptions
+from appliance.core.pipeline import Pipeline, PipelineOptions
 from appliance.sources.synthetic import SyntheticSource, decode_index
 
 from test_pipeline import RecordingOutput, run_in_thread
@@ -98,7 +98,7 @@ def test_a_mode_whose_model_is_missing_shows_a_card_and_the_buttons_still_work(m
     from dataclasses import dataclass as _dataclass
 
     from appliance.config import EffectSettings, ModeSettings
-    from appliance.effects import EFFECTS
+    from appliance.core.registry import EFFECTS
     from appliance.errors import ModelError
 
     class NeedsAModel:
@@ -111,7 +111,7 @@ def test_a_mode_whose_model_is_missing_shows_a_card_and_the_buttons_still_work(m
         def __init__(self, params):
             pass
 
-        def analyzers(self, context):
+        def stages(self, context):
             raise ModelError("movenet_thunder: models_tflite/movenet_thunder_int8.tflite is missing")
 
         def process(self, image, meta):

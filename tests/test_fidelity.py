@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from appliance.models import fidelity
-from appliance.models.manifest import ModelStore, default_models_dir, load_manifest
+from appliance.models.manifest import ModelStore, load_manifest
+from appliance.paths import models_dir as default_models_dir
 from appliance.models.runtime import available_runtimes, load_runtime
-from appliance.sources import SAMPLE_CLIP
+from appliance.paths import SAMPLE_CLIP
 
 MODELS_DIR = default_models_dir()
 MANIFEST = load_manifest(MODELS_DIR)

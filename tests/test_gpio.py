@@ -14,7 +14,7 @@ from appliance.config import GpioSettings, Settings  # noqa: E402
 from appliance.device.buttons import classify_press  # noqa: E402
 from appliance.device.controls import DeviceControls  # noqa: E402
 from appliance.outputs.null import NullOutput  # noqa: E402
-from appliance.pipeline import Pipeline, PipelineOptions  # noqa: E402
+from appliance.core.pipeline import Pipeline, PipelineOptions  # noqa: E402
 from appliance.sources.synthetic import SyntheticSource  # noqa: E402
 
 

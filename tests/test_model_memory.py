@@ -13,14 +13,14 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.bench import clip_frames
+from appliance.bench.run import clip_frames
 from appliance.config import Settings
 from appliance.models.manifest import ModelStore, resolve_low_memory, resolve_threads
 from appliance.models.pose import create_estimator
 from appliance.models.runtime import Cancelled, cancel_runs_when
-from appliance.modes import AnalysisContext
+from appliance.core.stages import AnalysisContext
 from appliance.outputs import create_output
-from appliance.pipeline import Pipeline, PipelineOptions
+from appliance.core.pipeline import Pipeline, PipelineOptions
 from appliance.sources import create_source
 
 

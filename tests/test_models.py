@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 
 from appliance.errors import ModelError
-from appliance.models.manifest import ModelStore, default_models_dir, load_manifest
+from appliance.models.manifest import ModelStore, load_manifest
+from appliance.paths import models_dir as default_models_dir
 from appliance.models.pose import create_estimator, decode_movenet_multi, pose_models
 from appliance.models.runtime import available_runtimes, load_runtime
 

@@ -10,9 +10,9 @@ import pytest
 
 from appliance.config import EffectSettings, ModeSettings, Settings
 from appliance.device.notify import Notifier, SystemdObserver
-from appliance.effects import EFFECTS
+from appliance.core.registry import EFFECTS
 from appliance.outputs.null import NullOutput
-from appliance.pipeline import Pipeline, PipelineOptions
+from appliance.core.pipeline import Pipeline, PipelineOptions
 from appliance.sources.synthetic import SyntheticSource
 from dataclasses import dataclass
 
@@ -69,6 +69,9 @@ class Gate:
 
     def __init__(self, params):
         pass
+
+    def stages(self, context):
+        return []
 
     def process(self, image, meta):
         Gate.shown += 1

@@ -10,10 +10,10 @@ import numpy as np
 import pytest
 
 from appliance.config import ModeSettings, Settings, EffectSettings
-from appliance.effects import EFFECTS
+from appliance.core.registry import EFFECTS
 from appliance.errors import ModelError, SourceError
-from appliance.pipeline import Pipeline, PipelineOptions
-from appliance.slots import LatestSlot
+from appliance.core.pipeline import Pipeline, PipelineOptions
+from appliance.core.slots import LatestSlot
 from appliance.sources.synthetic import SyntheticSource, decode_index
 
 
@@ -94,8 +94,13 @@ class MetaProbe:
         if self.params.fail:
             raise RuntimeError("probe asked to fail")
         time.sleep(self.params.delay_s)
-        MetaProbe.seen.append((meta.index, dict(meta.results), dict(meta.result_frames)))
+        keys = meta.results.keys()
+        MetaProbe.seen.append((meta.index, {k: meta.results.get(k, object) for k in keys},
+                               {k: meta.results.frame_of(k) for k in keys}))
         return image
+
+    def stages(self, context):
+        return []
 
     def close(self):
         pass
@@ -128,7 +133,7 @@ def test_display_keeps_going_while_analysis_is_stuck():
     output = RecordingOutput()
     options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=60)
     pipeline = Pipeline(SyntheticSource(320, 240, 30), output, Settings().modes, "passthrough",
-                        [analyzer], options)
+                        [lambda: analyzer], options)
     summary = run_in_thread(pipeline)
     assert output.indices() == list(range(60))      # every frame shown, in order
     assert len(analyzer.seen) == 1                   # the analyzer is still on its first frame
@@ -140,7 +145,7 @@ def test_display_keeps_going_while_analysis_is_stuck():
 def test_results_come_from_the_newest_analysed_frame(probe):
     options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=40)
     pipeline = Pipeline(SyntheticSource(320, 240, 30), RecordingOutput(), modes_with(delay_s=0.01),
-                        "probe", [SlowAnalyzer(0.05)], options)
+                        "probe", [lambda: SlowAnalyzer(0.05)], options)
     summary = run_in_thread(pipeline)
     with_result = [(i, r["slow"], f["slow"]) for i, r, f in probe.seen if "slow" in r]
     assert with_result, "no analysis result ever reached the display"
@@ -152,7 +157,7 @@ def test_results_come_from_the_newest_analysed_frame(probe):
 def test_inline_analysis_sees_every_frame(probe):
     options = PipelineOptions(realtime=False, inline_analysis=True, max_frames=15)
     pipeline = Pipeline(SyntheticSource(320, 240, 30), RecordingOutput(), modes_with(),
-                        "probe", [SlowAnalyzer(0.0)], options)
+                        "probe", [lambda: SlowAnalyzer(0.0)], options)
     summary = run_in_thread(pipeline)
     assert [(i, f["slow"]) for i, _, f in probe.seen] == [(i, i) for i in range(15)]
     assert summary.analysis["slow"] == {"processed": 15, "dropped": 0}

@@ -12,8 +12,8 @@ import pytest
 
 from appliance.config import ReactionSettings, Settings
 from appliance.outputs.null import NullOutput
-from appliance.pipeline import Pipeline, PipelineOptions
-from appliance.poses.analyzer import PoseAnalyzer, Reactions
+from appliance.core.pipeline import Pipeline, PipelineOptions
+from appliance.analysis.pose import PoseStage, Reactions
 from appliance.poses.osc import OscSender
 from appliance.poses.recording import PoseRecorder
 from appliance.poses.rules import load_rules
@@ -89,12 +89,12 @@ def test_arms_up_switches_the_mode_and_goes_out_over_osc():
     settings = Settings()
     settings.poses.reactions = [ReactionSettings(pose="arms_up", people=1, action="mode:aged-film")]
     pipeline_box = {}
-    analyzer = PoseAnalyzer(ReplayEstimator(), PoseWatcher(load_rules()),
+    analyzer = PoseStage(ReplayEstimator(), PoseWatcher(load_rules()),
                             Reactions(settings.poses, lambda a: pipeline_box["p"].apply_action(a)),
                             OscSender("127.0.0.1", port, (768, 576)))
     options = PipelineOptions(realtime=False, inline_analysis=True, max_frames=40)
     pipeline = Pipeline(SyntheticSource(160, 120, FPS), NullOutput(), settings.modes, "passthrough",
-                        [analyzer], options)
+                        [lambda: analyzer], options)
     pipeline_box["p"] = pipeline
     runner = threading.Thread(target=pipeline.run)
     runner.start()
@@ -135,8 +135,8 @@ def test_a_long_press_teaches_the_pose_being_held(tmp_path):
             return [as_pose(kp)]
 
     path = tmp_path / "taught.json"
-    analyzer = PoseAnalyzer(Visitor(), PoseWatcher(load_rules(), True), examples_path=path)
-    from appliance.frame import FrameMeta
+    analyzer = PoseStage(Visitor(), PoseWatcher(load_rules(), True), examples_path=path)
+    from appliance.core.frame import FrameMeta
     image = np.zeros((576, 768, 3), np.uint8)
     name = analyzer.teach(seconds=2.0)
     assert name == "taught-1" and analyzer.teaching

@@ -86,7 +86,7 @@ def test_reload_on_sighup_keeps_running_through_a_bad_config(tmp_path):
     finally:
         assert service.stop() == 0
     log = service.log.read_text()
-    assert f"<3>appliance.service: config: {config}: " in log  # an error-level journal line ...
+    assert f"<3>appliance.app.service: config: {config}: " in log  # an error-level journal line ...
     assert "unknown section" in log or "source" in log          # ... naming file and key
 
 

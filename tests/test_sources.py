@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from appliance.errors import SourceError
-from appliance.sources import SAMPLE_CLIP, create_source, parse_source_spec
+from appliance.sources import create_source, parse_source_spec
+from appliance.paths import SAMPLE_CLIP
 from appliance.sources.picamera2 import Picamera2Source
 from appliance.sources.synthetic import SyntheticSource, decode_index
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from appliance.sources import SAMPLE_CLIP
+from appliance.paths import SAMPLE_CLIP
 
 
 def read_clip() -> tuple[np.ndarray, ...]:

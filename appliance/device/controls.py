@@ -4,12 +4,21 @@ from __future__ import annotations
 
 import logging
 import subprocess
-from typing import Any, Callable
+from typing import Any, Callable, Protocol
 
 from appliance.device.buttons import ButtonActions, ButtonPanel
 from appliance.device.led import StatusLed
 
 log = logging.getLogger(__name__)
+
+
+class Teacher(Protocol):
+    """What a long press reaches: the pose stage that learns a visitor's pose."""
+
+    def teach(self) -> bool: ...  # False: nothing can learn (no [poses] stage)
+
+    @property
+    def teaching(self) -> bool: ...
 
 
 def poweroff() -> None:
@@ -20,9 +29,10 @@ def poweroff() -> None:
 class DeviceControls:
     """Maps button presses onto the pipeline and the pipeline's state onto the LED."""
 
-    def __init__(self, pipeline: Any, settings: Any, pin_factory: Any = None,
-                 shutdown: Callable[[], Any] = poweroff):
+    def __init__(self, pipeline: Any, settings: Any, teacher: Teacher | None = None,
+                 pin_factory: Any = None, shutdown: Callable[[], Any] = poweroff):
         self.pipeline = pipeline
+        self.teacher = teacher
         self.led = StatusLed(settings.led_pin, pin_factory) if settings.led_pin else None
         actions = ButtonActions(next_mode=lambda: pipeline.switch_mode(1),
                                 previous_mode=lambda: pipeline.switch_mode(-1),
@@ -31,14 +41,8 @@ class DeviceControls:
 
     def _teach(self) -> None:
         """Long press: the pose stage learns the pose the nearest visitor holds."""
-        stage = next((w.analyzer for w in self.pipeline.workers if hasattr(w.analyzer, "teach")), None)
-        if stage is None:
+        if self.teacher is None or not self.teacher.teach():
             log.warning("long press: teaching needs [poses] enabled = true; nothing was recorded")
-            return
-        stage.teach()
-        self._teaching = stage
-
-    _teaching = None
 
     def _shutdown(self, shutdown: Callable[[], Any]) -> Callable[[], None]:
         def run() -> None:
@@ -49,8 +53,16 @@ class DeviceControls:
 
     def frame_shown(self, pipeline: Any) -> None:
         if self.led:
-            teaching = self._teaching is not None and self._teaching.teaching
-            self.led.show("teaching" if teaching else "running")
+            self.led.show(self.state(pipeline))
+
+    def state(self, pipeline: Any) -> str:
+        """error: the camera is lost or the mode cannot run (its card is on screen)."""
+        mode = pipeline.mode
+        if pipeline.capture.lost or (mode is not None and mode.error):
+            return "error"
+        if self.teacher is not None and self.teacher.teaching:
+            return "teaching"
+        return "running"
 
     def stopped(self, pipeline: Any) -> None:
         """The pins are released with the pipeline, so a reloaded one can claim them again."""
@@ -62,12 +74,12 @@ class DeviceControls:
             self.led.close()
 
 
-def attach_controls(pipeline: Any, settings: Any) -> DeviceControls | None:
+def attach_controls(pipeline: Any, settings: Any, teacher: Teacher | None = None) -> DeviceControls | None:
     """Buttons and LED when enabled; on a machine without GPIO, one warning and none."""
     if not settings.enabled:
         return None
     try:
-        controls = DeviceControls(pipeline, settings)
+        controls = DeviceControls(pipeline, settings, teacher)
     except Exception as exc:  # gpiozero raises BadPinFactory and friends off a Pi
         log.warning("gpio: buttons and LED unavailable (%s: %s); running without them",
                     type(exc).__name__, exc)

@@ -19,55 +19,29 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
-import cv2
 import numpy as np
 
-from appliance.effects.palette import BLACK, DARK, PALETTE, named_colour, track_colour
-from appliance.effects.skeleton import FrameBuffer, draw_skeleton, people, pose_result, pose_stage, visible
-from appliance.frame import FrameMeta
-from appliance.settings_schema import setting
+from appliance.config.schema import setting
+from appliance.core.frame import FrameMeta
+from appliance.core.lazy import cv2
+from appliance.core.registry import register_effect
+from appliance.core.results import MaskResult
+from appliance.core.stages import POSE, AnalysisContext, StageRequest, mask_request
+from appliance.paint.bodies import FrameBuffer, draw_skeleton, people, pose_result, visible
+from appliance.paint.palette import BLACK, DARK, PALETTE, named_colour, track_colour
 
-MASK = "mask"
 RING = 8  # recent frames kept to pair with a lagging mask
 HOLD_S = 2.0  # a person the pose model found stays kept out of the room this long
 MOVED = 15  # a pixel whose colours changed this much (0-255, weighted as grey) has moved
 
 
-class MaskAnalyzer:
-    """The "mask" analysis stage: a float32 (H, W) 0-1 person probability per frame, stretched
-    to the frame here in the worker (the effect works at full resolution)."""
-
-    name = MASK
-
-    def __init__(self, segmenter: Any):
-        self.segmenter = segmenter
-
-    def analyze(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
-        return self.segmenter.mask(image)
-
-    def close(self) -> None:
-        self.segmenter = None  # let the model go: the store frees what no stage holds
-
-
-def mask_stage(context: Any, model: str = "meet") -> MaskAnalyzer:
-    """Build the mask stage; an unknown or missing model raises ModelError (an ApplianceError),
-    which makes the mode show a card instead of the picture."""
-    from appliance.models.segmentation import create_segmenter
-    return MaskAnalyzer(create_segmenter(context.store, model))
-
-
-def mask_of(meta: FrameMeta, shape: tuple[int, int]) -> np.ndarray | None:
-    """The newest mask, at the frame's size (a mask from before a size change is stretched),
-    or None when there is none or it is not a 2-D array."""
-    results = getattr(meta, "results", None)
-    mask = results.get(MASK) if isinstance(results, dict) else None
-    if not isinstance(mask, np.ndarray) or mask.ndim != 2 or mask.size == 0:
+def mask_of(result: MaskResult | None, shape: tuple[int, int]) -> np.ndarray | None:
+    """The newest mask at the frame's size (a mask from before a size change is stretched),
+    or None when there is none yet or it is not a 2-D array."""
+    if result is None or result.probability.ndim != 2 or result.probability.size == 0:
         return None
-    if mask.shape != shape:
-        mask = cv2.resize(mask.astype(np.float32), (shape[1], shape[0]), interpolation=cv2.INTER_LINEAR)
-    return mask
+    return result.at(shape[1], shape[0])
 
 
 def at_least(mask: np.ndarray, threshold: float, out: np.ndarray) -> np.ndarray:
@@ -174,6 +148,7 @@ class Room:
         return float((self.count >= self.views).mean())
 
 
+@register_effect
 class Anonymizer:
     name = "anonymizer"
 
@@ -201,10 +176,10 @@ class Anonymizer:
         self.out = FrameBuffer()
         self.room: Room | None = None
         self._learned_from = -1
+        self.request = mask_request(params.model)
 
-    def analyzers(self, context: Any) -> list:
-        stages = [mask_stage(context, self.p.model)]
-        return stages + [pose_stage(context)] if self._wants_pose() else stages
+    def stages(self, context: AnalysisContext) -> list[StageRequest]:
+        return [self.request, POSE] if self._wants_pose() else [self.request]
 
     def _wants_pose(self) -> bool:
         return self.p.use_pose or self.p.show != "silhouette"
@@ -215,7 +190,7 @@ class Anonymizer:
         h, w = image.shape[:2]
         self._prepare(h, w)
         self.ring.put(int(meta.index), image)
-        mask = mask_of(meta, (h, w))
+        mask = mask_of(meta.results.get(self.request.key, MaskResult), (h, w))
         found = list(people(pose_result(meta))) if self._wants_pose() else []
         if self.p.use_pose:
             self._bodies(found, float(meta.t))
@@ -271,8 +246,7 @@ class Anonymizer:
     def _learn(self, mask: np.ndarray, meta: FrameMeta) -> None:
         """Learn from a mask once, with the frame it was computed on (if still in the ring);
         a mask that does not say its frame is drawn but never learned from."""
-        frames = getattr(meta, "result_frames", None)
-        index = frames.get(MASK) if isinstance(frames, dict) else None
+        index = meta.results.frame_of(self.request.key)
         frame = self.ring.get(int(index)) if isinstance(index, (int, np.integer)) else None
         if frame is None or index == self._learned_from:
             return

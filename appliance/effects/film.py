@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from appliance.frame import FrameMeta
-from appliance.settings_schema import setting
-from appliance.stats import release_free_memory
+from appliance.config.schema import setting
+from appliance.core.frame import FrameMeta
+from appliance.core.lazy import cv2
+from appliance.core.registry import register_effect
+from appliance.core.stages import AnalysisContext, StageRequest
+from appliance.core.stats import release_free_memory
 
 SEPIA = np.array([0.55, 0.78, 1.0], np.float32)  # BGR tint of old prints (brown)
 LUMA = np.array([0.114, 0.587, 0.299], np.float32)  # BGR weights of grey
@@ -39,6 +41,7 @@ def decay_at(t: float, decay_s: float, hold_s: float, heal_s: float, clean_s: fl
     return 0.0
 
 
+@register_effect
 class Film:
     name = "film"
 
@@ -103,6 +106,9 @@ class Film:
         period = p.decay_s + p.hold_s + p.heal_s + p.clean_s
         heal_point = p.decay_s + p.hold_s + (1.0 - d) * p.heal_s
         self._shift += (heal_point - (t + self._shift)) % period if p.cycle else 0.0
+
+    def stages(self, context: AnalysisContext) -> list[StageRequest]:
+        return []
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
         h, w = image.shape[:2]

@@ -2,13 +2,16 @@
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from appliance.frame import FrameMeta
-from appliance.settings_schema import setting
+from appliance.config.schema import setting
+from appliance.core.frame import FrameMeta
+from appliance.core.lazy import cv2
+from appliance.core.registry import register_effect
+from appliance.core.stages import AnalysisContext, StageRequest
 
 
+@register_effect
 class Mirror:
     name = "mirror"
 
@@ -20,6 +23,9 @@ class Mirror:
 
     def __init__(self, params: "Mirror.Params"):
         self.code = self._FLIP_CODES[params.axis]
+
+    def stages(self, context: AnalysisContext) -> list[StageRequest]:
+        return []
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
         return cv2.flip(image, self.code)

@@ -12,14 +12,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
 
-from appliance.frame import FrameMeta
-from appliance.settings_schema import setting
-from appliance.styles.cache import default_cache_dir
+from appliance.config.schema import setting
+from appliance.core.frame import FrameMeta
+from appliance.core.lazy import cv2
+from appliance.core.registry import register_effect
+from appliance.core.results import Keyframe
+from appliance.core.stages import AnalysisContext, StageRequest, StyleParams, style_request
 from appliance.styles.flow import FlowCarrier
-from appliance.styles.keyframes import Keyframe, StyleAnalyzer, create_stylizer
 from appliance.styles.sources import StyleError, parse_style
 
 
@@ -33,6 +34,7 @@ def _check_style(text: str) -> str | None:
     return None if text.strip() else "empty style"
 
 
+@register_effect
 class Style:
     name = "style"
 
@@ -54,19 +56,16 @@ class Style:
 
     def __init__(self, params: "Style.Params"):
         self.p = params
-        suffix = f"@{params.size}" if params.style.startswith(("builtin:", "blend:")) else ""
-        where = f"[{params.styles_dir}]" if params.styles_dir else ""
-        self.analyzer_name = f"style:{params.style}{suffix}{where}"
+        steadiness = params.steadiness if params.carry_forward else 0.0  # both follow flow
+        self.request = style_request(StyleParams(params.style, params.styles_dir, params.size,
+                                                 params.flow_width, steadiness))
         self.carrier = FlowCarrier(params.flow_width, params.fade_frames)
 
-    def analyzers(self, context) -> list[StyleAnalyzer]:
-        spec = parse_style(self.p.style, self.p.styles_dir)
-        stylizer = create_stylizer(spec, context.store, default_cache_dir(context.state_dir), self.p.size)
-        steadiness = self.p.steadiness if self.p.carry_forward else 0.0  # both follow flow
-        return [StyleAnalyzer(self.analyzer_name, stylizer, self.p.flow_width, steadiness)]
+    def stages(self, context: AnalysisContext) -> list[StageRequest]:
+        return [self.request]
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
-        keyframe: Keyframe | None = meta.results.get(self.analyzer_name)
+        keyframe = meta.results.get(self.request.key, Keyframe)
         if keyframe is None or self.p.strength <= 0.0:
             return image  # nothing painted yet: the camera picture, never a blank screen
         painting = self.painting(keyframe, image, meta)

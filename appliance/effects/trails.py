@@ -15,17 +15,18 @@ thick line, a fast flick a thin one, as with a loaded brush).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-import cv2
 import numpy as np
 
-from appliance.effects.palette import track_colour
-from appliance.effects.skeleton import (POSE, FrameBuffer, body_size, people, pose_result, pose_stage,
-                                        visible)
-from appliance.frame import FrameMeta
+from appliance.config.schema import setting
+from appliance.core.frame import FrameMeta
+from appliance.core.lazy import cv2
+from appliance.core.registry import register_effect
+from appliance.core.results import PoseResult
+from appliance.core.stages import POSE, AnalysisContext, StageRequest
+from appliance.paint.bodies import FrameBuffer, body_size, people, pose_result, visible
+from appliance.paint.palette import track_colour
 from appliance.poses.keypoints import KEYPOINTS
-from appliance.settings_schema import setting
 
 DEFAULT_POINTS = ("left_wrist", "right_wrist", "left_ankle", "right_ankle")
 INVISIBLE = 0.5 / 255  # coverage below this cannot change a pixel: the canvas is empty
@@ -91,6 +92,7 @@ class Canvas:
         return out
 
 
+@register_effect
 class Trails:
     name = "trails"
 
@@ -114,10 +116,10 @@ class Trails:
         self.canvas: Canvas | None = None
         self.tips: dict[tuple[int, int], Tip] = {}
         self._t: float | None = None
-        self._seen: Any = None  # which result was painted last
+        self._seen: object = None  # which result was painted last
 
-    def analyzers(self, context: Any) -> list:
-        return [pose_stage(context)]
+    def stages(self, context: AnalysisContext) -> list[StageRequest]:
+        return [POSE]
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
         if image.ndim != 3 or image.shape[2] != 3 or image.size == 0:
@@ -143,16 +145,16 @@ class Trails:
             self.canvas.fade(0.5 ** ((t - self._t) / self.p.fade_s))
         self._t = t
 
-    def _is_new(self, result: Any, meta: FrameMeta) -> bool:
+    def _is_new(self, result: PoseResult, meta: FrameMeta) -> bool:
         """A result not painted yet: a new source frame index, or a new object if none is given."""
-        frames = getattr(meta, "result_frames", None)
-        key = frames.get(POSE) if isinstance(frames, dict) and POSE in frames else id(result)
+        frame = meta.results.frame_of(POSE.key)
+        key = frame if frame is not None else id(result)
         if key == self._seen:
             return False
         self._seen = key
         return True
 
-    def paint(self, result: Any, t: float) -> None:
+    def paint(self, result: PoseResult, t: float) -> None:
         """Extend each point's stroke within its own track; end the strokes of tracks and
         points no longer seen."""
         tips: dict[tuple[int, int], Tip] = {}

@@ -24,8 +24,8 @@ import cv2
 import numpy as np
 
 from appliance.models.pose import Letterbox, decode_movenet_multi, decode_movenet_single, decode_posenet
-from appliance.poses.keypoints import Pose
 from appliance.models.segmentation import Segmenter
+from appliance.poses.keypoints import Pose
 
 SCORE_THR = 0.3          # a keypoint counts when both models give it more than this
 MULTI_MIN_SCORE = 0.3    # MultiPose person score the app uses (pose.DECODERS)

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from appliance import paths
 from appliance.errors import ModelError
 from appliance.models.runtime import Runtime, TFLiteModel
 
@@ -47,12 +48,6 @@ class ModelEntry:
     def output_names(self) -> dict[str, str]:
         """Runtime tensor name -> the name decoders use."""
         return {o.tensor: o.name for o in self.outputs if o.tensor}
-
-
-def default_models_dir() -> Path:
-    """$APPLIANCE_MODELS, else models_tflite/ beside the package (a checkout or the device install)."""
-    env = os.environ.get("APPLIANCE_MODELS")
-    return Path(env) if env else Path(__file__).resolve().parents[2] / "models_tflite"
 
 
 def load_manifest(models_dir: Path) -> dict[str, ModelEntry]:
@@ -153,7 +148,7 @@ class ModelStore:
 
     def __init__(self, models_dir: Path | None = None, runtime: Runtime | None = None,
                  threads: int = 2, edgetpu: str = "auto", low_memory: bool = False):
-        self.dir = Path(models_dir) if models_dir else default_models_dir()
+        self.dir = paths.models_dir(str(models_dir or ""))
         self.entries = load_manifest(self.dir)
         self._runtime = runtime
         self.threads = threads
@@ -167,7 +162,7 @@ class ModelStore:
         """From a config's [models] section (runtime imported lazily, on first load)."""
         from appliance.models.runtime import load_runtime
         runtime = None if settings.runtime == "auto" else load_runtime(settings.runtime)
-        return cls(Path(settings.dir) if settings.dir else None, runtime,
+        return cls(paths.models_dir(settings.dir), runtime,
                    resolve_threads(settings.threads), settings.edgetpu,
                    resolve_low_memory(settings.low_memory))
 

@@ -8,7 +8,6 @@ buffer is allocated once and reused every frame.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable, Protocol
 
 import cv2

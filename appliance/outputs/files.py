@@ -15,7 +15,7 @@ import numpy as np
 
 from appliance.atomic import atomic_path
 from appliance.errors import OutputError
-from appliance.outputs import VIDEO_SUFFIXES
+from appliance.outputs.specs import VIDEO_SUFFIXES
 
 log = logging.getLogger(__name__)
 

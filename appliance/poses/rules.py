@@ -23,12 +23,12 @@ from pathlib import Path
 
 import numpy as np
 
+from appliance import paths
 from appliance.errors import ConfigError
 from appliance.poses.body import INDEX, Body
 from appliance.poses.checks import Say, is_number, seconds
 from appliance.poses.motions import Motion, MotionHistory, parse_motion
 
-DEFAULT_RULES = Path(__file__).resolve().parent.parent / "data" / "poses.toml"
 ARITY = {"above": 2, "leftward": 2, "apart": 2, "distance": 2, "angle": 3}
 Verdict = bool | None
 
@@ -125,8 +125,9 @@ class PoseJudge:
 
 # ---- parsing: every problem is one line "FILE: key.path: what is wrong (expected ...)" ----
 
-def load_rules(path: str | Path = DEFAULT_RULES) -> PoseRules:
-    path = Path(path)
+def load_rules(path: str | Path = "") -> PoseRules:
+    """The named poses in `path` (empty: the shipped poses.toml)."""
+    path = Path(path or paths.NAMED_POSES)
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from appliance.poses.keypoints import Pose
 from appliance.poses.events import PoseEvent, PoseEvents
+from appliance.poses.keypoints import Pose
 from appliance.poses.rules import PoseJudge, PoseRules
 from appliance.poses.smoothing import KeypointSmoother
 from appliance.poses.teach import PoseExamples, pose_feature

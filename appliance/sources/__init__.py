@@ -18,29 +18,15 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol
 
-import numpy as np
-
+from appliance import paths
 from appliance.errors import SourceError
+from appliance.sources.base import Captured, Source
 
 log = logging.getLogger(__name__)
 
-SAMPLE_CLIP = Path(__file__).resolve().parent.parent / "data" / "sample" / "vtest-520-670.mp4"
 IMAGE_SUFFIXES = {".png", ".jpg", ".jpeg", ".bmp", ".webp", ".tif", ".tiff"}
 KEYWORDS = ("auto", "picamera2", "sample", "synthetic")
-
-
-class Source(Protocol):
-    description: str
-    fps: float
-    live: bool
-
-    def open(self) -> None: ...
-
-    def read(self) -> np.ndarray | None: ...
-
-    def close(self) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -90,7 +76,7 @@ def create_source(spec: str, *, width: int = 640, height: int = 480, fps: float 
         from appliance.sources.image import ImageSource
         return ImageSource(parsed.path, fps, loop)
     from appliance.sources.video import VideoFileSource
-    path = SAMPLE_CLIP if parsed.kind == "sample" else parsed.path
+    path = paths.SAMPLE_CLIP if parsed.kind == "sample" else parsed.path
     return VideoFileSource(path, loop)
 
 
@@ -104,4 +90,4 @@ def _resolve_auto() -> SourceSpec:
     return SourceSpec("sample")
 
 
-__all__ = ["Source", "SourceError", "SourceSpec", "create_source", "parse_source_spec", "SAMPLE_CLIP"]
+__all__ = ["Captured", "Source", "SourceError", "SourceSpec", "create_source", "parse_source_spec"]

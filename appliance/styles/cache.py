@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 from pathlib import Path
 from typing import Callable
 
@@ -23,14 +22,6 @@ log = logging.getLogger(__name__)
 
 PREDICT_SIDE = 256
 Predictor = Callable[[np.ndarray], np.ndarray]  # RGB uint8 [1,256,256,3] -> style vector
-
-
-def default_cache_dir(state_dir: Path | None) -> Path:
-    """<state_dir>/style-cache, or ~/.cache/appliance/style-cache when there is no state folder."""
-    if state_dir is not None:
-        return Path(state_dir) / "style-cache"
-    base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
-    return base / "appliance" / "style-cache"
 
 
 def predictor_input(image_bgr: np.ndarray) -> np.ndarray:

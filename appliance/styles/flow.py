@@ -14,8 +14,9 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-import cv2
 import numpy as np
+
+from appliance.core.lazy import cv2
 
 
 def flow_frame(image_bgr: np.ndarray, width: int) -> np.ndarray:

@@ -17,10 +17,10 @@ from pathlib import Path
 
 import numpy as np
 
+from appliance import paths
 from appliance.errors import ConfigError
 
 BUILTIN_COUNT = 26
-SHIPPED_STYLES = Path(__file__).resolve().parent.parent / "data" / "styles"
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".webp", ".bmp")
 
 
@@ -98,7 +98,7 @@ def find_style_image(name: str, styles_dir: str | Path = "") -> Path:
             return direct
         raise StyleError(f"style {name!r}: no such picture file")
     folders = [Path(styles_dir).expanduser()] if styles_dir else []
-    folders.append(SHIPPED_STYLES)
+    folders.append(paths.SHIPPED_STYLES)
     for folder in folders:
         for candidate in [folder / name, *(folder / f"{name}{s}" for s in IMAGE_SUFFIXES)]:
             if candidate.is_file():

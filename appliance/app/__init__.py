@@ -1,0 +1,1 @@
+"""The commands: `appliance run`, `service`, `render`, `doctor` and the rest (cli.py)."""

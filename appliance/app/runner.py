@@ -1,0 +1,149 @@
+"""Build a pipeline from settings and run it with clean shutdown on SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import threading
+from pathlib import Path
+from typing import Callable, Iterator
+
+from appliance import paths
+from appliance.config import Settings
+from appliance.core.pipeline import Pipeline, PipelineOptions
+from appliance.core.stages import POSE, AnalysisContext, Analyzer
+from appliance.core.stats import RunSummary
+from appliance.device.controls import attach_controls
+from appliance.device.notify import Notifier, SystemdObserver
+from appliance.errors import ApplianceError
+from appliance.outputs import create_output, parse_output_spec
+from appliance.sources import Source, create_source
+
+log = logging.getLogger(__name__)
+
+
+class ActionRelay:
+    """Hands reactions' actions to the pipeline, which is built after the pose stage."""
+
+    def __init__(self) -> None:
+        self.target: Callable[[str], None] = lambda action: log.warning("action %s before start", action)
+
+    def send(self, action: str) -> None:
+        self.target(action)
+
+
+def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
+                   stages: list[Callable[[], Analyzer]] | None = None, output_spec: str | None = None,
+                   notifier: Notifier | None = None, state_dir: Path | None = None) -> Pipeline:
+    """The pipeline settings describe. A file played into a file records every frame, unpaced:
+    nobody watches it live, so there is no reason to drop frames or to wait for the clock."""
+    s = settings.source
+    source = create_source(s.spec, width=s.width, height=s.height, fps=s.fps, loop=s.loop)
+    spec = output_spec or settings.output.spec
+    o = settings.output
+    output = create_output(spec, o.title, o.fit, o.rotation)
+    options = options or pipeline_options(settings, spec, source.live)
+    notifier = notifier or Notifier()
+    observers = [SystemdObserver(notifier)] if notifier.enabled else []
+    context = AnalysisContext(settings, state_dir, recorded_poses=is_pose_recording(source))
+    relay = ActionRelay()
+    pose_stage = pose_recipe(settings, context, relay)
+    stages = list(stages or []) + ([pose_stage] if pose_stage else [])
+    pipeline = Pipeline(source, output, settings.modes, settings.run.mode, stages, options,
+                        observers, context)
+    relay.target = pipeline.apply_action  # reactions act on this pipeline
+    attach_controls(pipeline, settings.gpio, PoseTeacher(pipeline))
+    return pipeline
+
+
+def pipeline_options(settings: Settings, output_spec: str, live: bool) -> PipelineOptions:
+    recording = parse_output_spec(output_spec).kind in ("video", "still") and not live
+    return PipelineOptions(realtime=settings.source.realtime and not recording,
+                           wait_for_display=recording,
+                           max_frames=frame_limit(settings, output_spec),
+                           stats_every_s=settings.logging.stats_every_s)
+
+
+def is_pose_recording(source: Source) -> bool:
+    """A recorded .jsonl source brings its own poses: no pose model is loaded for it."""
+    from appliance.sources.recording import PoseRecordingSource
+    return isinstance(source, PoseRecordingSource)
+
+
+def pose_recipe(settings: Settings, context: AnalysisContext,
+                relay: ActionRelay) -> Callable[[], Analyzer] | None:
+    """The [poses] stage's recipe when it is enabled and can be built (the pose model is then
+    loaded once, whichever mode also draws poses); if its model or rules are broken, one error
+    line and the artwork runs on without poses."""
+    if not settings.poses.enabled:
+        return None
+    from appliance.analysis.pose import build_pose_stage, pose_estimator
+
+    def build() -> Analyzer:
+        return build_pose_stage(settings, paths.state_dir(context.state_dir),
+                                pose_estimator(context), relay.send)
+    try:
+        first = build()
+    except ApplianceError as exc:
+        log.error("poses: %s; running without pose reactions", exc)
+        return None
+    built = [first]
+    return lambda: built.pop() if built else build()  # the first one checked, then fresh ones
+
+
+class PoseTeacher:
+    """The long press's seam: teach the [poses] stage a pose, and say whether it is learning.
+    Asks the pipeline each time, as the supervisor may have rebuilt the stage."""
+
+    def __init__(self, pipeline: Pipeline):
+        self.pipeline = pipeline
+
+    def _stage(self):
+        from appliance.analysis.pose import PoseStage
+        stage = self.pipeline.stage(POSE.key)
+        return stage if isinstance(stage, PoseStage) and stage.examples_path is not None else None
+
+    def teach(self) -> bool:
+        """False when there is no [poses] stage to teach."""
+        stage = self._stage()
+        if stage is None:
+            return False
+        stage.teach()
+        return True
+
+    @property
+    def teaching(self) -> bool:
+        stage = self._stage()
+        return stage is not None and stage.teaching
+
+
+def frame_limit(settings: Settings, output_spec: str) -> int:
+    """`--frames`, or 1 for a still-image output (a PNG holds one frame)."""
+    if settings.run.frames:
+        return settings.run.frames
+    return 1 if parse_output_spec(output_spec).kind == "still" else 0
+
+
+@contextlib.contextmanager
+def stop_on_signals(pipeline: Pipeline) -> Iterator[None]:
+    """SIGINT and SIGTERM ask the pipeline to stop; the previous handlers come back afterwards."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    names = {signal.SIGINT: "SIGINT", signal.SIGTERM: "SIGTERM"}
+    previous = {sig: signal.getsignal(sig) for sig in names}
+    for sig, name in names.items():
+        signal.signal(sig, lambda *_ , n=name: pipeline.stop(n))
+    try:
+        yield
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def run_pipeline(pipeline: Pipeline) -> RunSummary:
+    log.info("running: %s -> %s, mode %s", pipeline.source.description,
+             pipeline.output.description, pipeline.mode_name)
+    with stop_on_signals(pipeline):
+        return pipeline.run()

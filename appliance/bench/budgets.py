@@ -1,0 +1,64 @@
+"""`appliance bench --all`: every performance budget measured in one run, one JSON.
+
+Every mode paced like a camera, the bare models, the pose stage against its bare invoke, the
+style budgets, and (each in a fresh process, so one part's memory does not colour another's)
+peak memory with every model loaded, a long soak, and start-up to the first frame.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+from appliance.bench.memory import in_fresh_process
+from appliance.bench.models import bench_models, model_lines
+from appliance.bench.pose import pose_stage_bench, pose_stage_lines
+from appliance.bench.run import clip_frames, machine_info, run_bench, sample_frames
+from appliance.bench.style import style_bench, style_lines
+from appliance.config import Settings
+from appliance.models.manifest import ModelStore, resolve_threads
+
+
+def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: int,
+            say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Every budget of the performance issue from one run: every mode paced like a camera,
+    the bare models, the pose stage against its bare invoke, the style budgets, and (each in a
+    fresh process) peak memory with every model loaded, a long soak, and start-up."""
+    runs = max(3, min(30, frames // 10))
+    report: dict[str, Any] = {"when": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                              "machine": machine_info(), "frames": frames,
+                              "threads": resolve_threads(settings.models.threads),
+                              "pose_model": settings.models.pose, "modes": {}}
+    first_mode = settings.run.mode
+    settings.run.frames = frames
+    for name in settings.modes:
+        settings.run.mode = name
+        summary = run_bench(settings, realtime=True)["summary"]
+        report["modes"][name] = summary
+        say(f"mode {name}: {summary['fps']} fps, display interval p99 "
+            f"{summary['stages'].get('display interval', {}).get('p99_ms', 0):.0f} ms, "
+            f"{summary['stalls']} stalls, dropped {summary['dropped']}")
+    settings.run.mode = first_mode
+    report["models"] = bench_models(ModelStore.from_settings(settings.models), sample_frames(),
+                                    resolve_threads(settings.models.threads), runs)
+    for line in model_lines(report["models"]):
+        say(line)
+    report["pose_stage"] = pose_stage_bench(settings, clip_frames(60, 40), max(runs, 20))
+    for line in pose_stage_lines(report["pose_stage"]):
+        say(line)
+    report["style"] = style_bench(settings, clip_frames(max(8, min(20, frames)), 40), runs=max(3, runs // 3))
+    for line in style_lines(report["style"]):
+        say(line)
+    report["memory"] = {"all_models_loaded": in_fresh_process("loaded", config),
+                        "all_models_loaded_low_memory": in_fresh_process("loaded", config, "--low-memory", "on"),
+                        "soak": in_fresh_process("soak", config, "--frames", str(soak_frames))}
+    report["startup"] = {mode: in_fresh_process("startup", config, "--mode", mode)
+                         for mode in dict.fromkeys([first_mode, "kandinsky-people"]) if mode in settings.modes}
+    for part, result in report["memory"].items():
+        say(f"memory, {part}: {result.get('error') or str(result['peak_rss_mb']) + ' MB peak RSS'}")
+    if "slope_mb_per_10k_frames" in report["memory"]["soak"]:
+        say(f"memory, soak trend: {report['memory']['soak']['slope_mb_per_10k_frames']} MB per 10k frames")
+    for mode, result in report["startup"].items():
+        say(f"start-up to first frame, first mode {mode}: {result.get('startup_s', result.get('error'))} s")
+    return report

@@ -1,0 +1,204 @@
+"""The appliance's one config file: TOML mapped to typed settings, with every problem reported.
+
+`load_config` is what start-up, `appliance config check` and `appliance config show` all call,
+so a file that passes the check is exactly a file the appliance will run with.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from appliance.config.schema import build, to_plain
+from appliance.config.sections import (
+    EffectSettings,
+    GpioSettings,
+    LoggingSettings,
+    ModelSettings,
+    ModeSettings,
+    OutputSettings,
+    PoseSettings,
+    RunSettings,
+    Settings,
+    SourceSettings,
+)
+from appliance.core import registry
+from appliance.errors import ConfigError
+
+_SECTIONS = {"source": SourceSettings, "output": OutputSettings, "run": RunSettings,
+             "logging": LoggingSettings, "models": ModelSettings, "gpio": GpioSettings,
+             "poses": PoseSettings}
+
+
+def load_config(path: str | Path | None) -> Settings:
+    """Read and validate a config file (None: the built-in defaults). Raises ConfigError."""
+    if path is None:
+        return Settings()
+    label = str(path)
+    try:
+        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError([f"{label}: file not found"]) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError([f"{label}: cannot read file ({exc})"]) from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError([f"{label}: not valid TOML: {exc}"]) from None
+    problems: list[str] = []
+    settings = settings_from_table(raw, problems)
+    if problems:
+        raise ConfigError([f"{label}: {p}" for p in problems])
+    return settings
+
+
+def settings_from_table(raw: dict, problems: list[str]) -> Settings:
+    """Build Settings from a parsed TOML table; append problems (without the file name)."""
+    settings = Settings()
+    for key, value in raw.items():
+        if key in _SECTIONS:
+            setattr(settings, key, build(_SECTIONS[key], value, key, problems))
+        elif key == "modes":
+            settings.modes.update(_build_modes(value, problems))
+        else:
+            expected = ", ".join([*_SECTIONS, "modes"])
+            problems.append(f"{key}: unknown section (expected one of: {expected})")
+    check_cross_fields(settings, problems)
+    return settings
+
+
+def check_cross_fields(settings: Settings, problems: list[str], mode_key: str = "run.mode") -> None:
+    gpio = settings.gpio
+    pins = [p for p in (gpio.next_pin, gpio.previous_pin, gpio.led_pin) if p]
+    if len(pins) != len(set(pins)):
+        problems.append(f"gpio: two functions share a pin ({', '.join(map(str, pins))}) "
+                        "(expected different pins for next, previous and led)")
+    if gpio.shutdown_press_s and gpio.shutdown_press_s <= gpio.long_press_s:
+        problems.append(f"gpio.shutdown_press_s: {gpio.shutdown_press_s} must be longer than "
+                        f"long_press_s ({gpio.long_press_s}) (expected 0 or a longer hold)")
+    for i, reaction in enumerate(settings.poses.reactions):
+        where = f"poses.reactions[{i}]"
+        if not reaction.pose:
+            problems.append(f"{where}.pose: missing (expected the name of a named or taught pose)")
+        target = reaction.action.removeprefix("mode:")
+        is_effect_event = reaction.action.startswith("effect:") and len(reaction.action) > 7
+        if reaction.action not in ("next_mode", "previous_mode") and not is_effect_event and (
+                not reaction.action.startswith("mode:") or target not in settings.modes):
+            problems.append(f"{where}.action: {reaction.action!r} is not an action (expected "
+                            f"next_mode, previous_mode, effect:EVENT or mode:NAME with NAME one of: "
+                            f"{', '.join(settings.modes)})")
+    if settings.run.mode not in settings.modes:
+        problems.append(f"{mode_key}: unknown mode {settings.run.mode!r} "
+                        f"(expected one of: {', '.join(settings.modes)})")
+
+
+def _build_modes(raw: Any, problems: list[str]) -> dict[str, ModeSettings]:
+    if not isinstance(raw, dict):
+        problems.append("modes: expected a table of modes, e.g. [modes.NAME]")
+        return {}
+    modes = {}
+    for name, table in raw.items():
+        path = f"modes.{name}"
+        if not isinstance(table, dict):
+            problems.append(f"{path}: expected a table with 'effects = [...]'")
+            continue
+        for key in table.keys() - {"description", "effects"}:
+            problems.append(f"{path}.{key}: unknown key (expected one of: description, effects)")
+        description = table.get("description", "")
+        if not isinstance(description, str):
+            problems.append(f"{path}.description: expected a string")
+            description = ""
+        modes[name] = ModeSettings(description, _build_effects(table.get("effects", []), path,
+                                                               problems))
+    return modes
+
+
+def _build_effects(raw: Any, path: str, problems: list[str]) -> list[EffectSettings]:
+    if not isinstance(raw, list):
+        problems.append(f"{path}.effects: expected a list of effects, e.g. [{{ effect = \"mirror\" }}]")
+        return []
+    steps = []
+    for i, item in enumerate(raw):
+        where = f"{path}.effects[{i}]"
+        if not isinstance(item, dict) or not isinstance(item.get("effect"), str):
+            problems.append(f"{where}: expected a table with effect = \"NAME\"")
+            continue
+        params = dict(item)
+        name = params.pop("effect")
+        effect = registry.effect(name)
+        if effect is None:
+            problems.append(f"{where}.effect: unknown effect {name!r} "
+                            f"(expected one of: {', '.join(registry.effect_names())})")
+            continue
+        steps.append(EffectSettings(name, build(effect.Params, params, where, problems)))
+    return steps
+
+
+def apply_overrides(settings: Settings, overrides: dict[str, Any]) -> Settings:
+    """Apply command-line values such as {"--source": "sample"}; problems name the argument."""
+    targets = {"--source": ("source", "spec"), "--output": ("output", "spec"),
+               "--mode": ("run", "mode"), "--frames": ("run", "frames")}
+    problems: list[str] = []
+    for arg, value in overrides.items():
+        if value is None:
+            continue
+        section, name = targets[arg]
+        table = to_plain(getattr(settings, section))
+        table[name] = value
+        sub: list[str] = []
+        new = build(type(getattr(settings, section)), table, section, sub)
+        problems += [f"{arg}: {p.split(': ', 1)[1]}" for p in sub]
+        if not sub:
+            setattr(settings, section, new)
+    check_cross_fields(settings, problems, "--mode" if overrides.get("--mode") else "run.mode")
+    if problems:
+        raise ConfigError(problems)
+    return settings
+
+
+def dump_toml(settings: Settings) -> str:
+    """The effective settings as TOML that `load_config` reads back to the same settings."""
+    plain = to_plain(settings)
+    lines: list[str] = []
+    for section in _SECTIONS:
+        _dump_table(lines, section, plain[section])
+    for name, mode in plain["modes"].items():
+        lines.append(f"[modes.{_toml_key(name)}]")
+        lines.append(f"description = {_toml_value(mode['description'])}")
+        effects = [{"effect": e["effect"], **e["params"]} for e in mode["effects"]]
+        lines.append(f"effects = {_toml_value(effects)}")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _dump_table(lines: list[str], name: str, table: dict) -> None:
+    """[name] with its scalars and lists, then its sub-tables as [name.sub]."""
+    lines.append(f"[{name}]")
+    lines += [f"{k} = {_toml_value(v)}" for k, v in table.items() if not isinstance(v, dict)]
+    lines.append("")
+    for key, value in table.items():
+        if isinstance(value, dict):
+            _dump_table(lines, f"{name}.{key}", value)
+
+
+def _toml_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):
+        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    raise TypeError(f"cannot write {type(value).__name__} as TOML")
+
+
+def _toml_key(key: str) -> str:
+    bare = key.replace("-", "").replace("_", "").isalnum()
+    return key if bare else _toml_value(key)
+
+
+def settings_equal(a: Settings, b: Settings) -> bool:
+    return dataclasses.asdict(a) == dataclasses.asdict(b)

@@ -1,0 +1,174 @@
+"""The config's sections: one typed dataclass per TOML table, with each key's bounds and help.
+
+A mode's effects carry their own `Params`, declared in each effect's module and found through
+the registry (`appliance.core.registry`); nothing here imports an effect or a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from appliance.config.schema import setting
+from appliance.core import registry
+from appliance.outputs import parse_output_spec
+from appliance.sources import parse_source_spec
+
+
+def _spec_check(parse):
+    """Adapt a spec parser that raises ValueError into a settings `check` returning the message."""
+    def check(value: str) -> str | None:
+        try:
+            parse(value)
+        except ValueError as exc:
+            return str(exc)
+        return None
+    return check
+
+
+@dataclass
+class SourceSettings:
+    spec: str = setting("auto", check=_spec_check(parse_source_spec),
+                        expected="auto, picamera2, camera:N, sample, synthetic or a file path",
+                        help="where frames come from")
+    width: int = setting(640, min=16, max=4096, help="capture width for cameras and synthetic")
+    height: int = setting(480, min=16, max=4096, help="capture height for cameras and synthetic")
+    fps: float = setting(30.0, min=1.0, max=240.0, help="capture rate for cameras and synthetic")
+    loop: bool = setting(False, help="start a video file again when it ends")
+    realtime: bool = setting(True, help="play files at their own frame rate, like a camera")
+
+
+@dataclass
+class OutputSettings:
+    spec: str = setting("auto", check=_spec_check(parse_output_spec),
+                        expected="auto, window, hdmi, null, file:PATH.mp4 or file:PATH.png",
+                        help="where frames go")
+    title: str = setting("appliance", help="window title")
+    rotation: int = setting(0, choices=(0, 90, 180, 270), help="turn the picture clockwise")
+    fit: str = setting("fit", choices=("fit", "fill", "stretch"),
+                       help="fit: whole picture, black bars; fill: cover the screen, crop; stretch")
+
+
+@dataclass
+class RunSettings:
+    mode: str = setting("passthrough", help="the mode shown at start")
+    frames: int = setting(0, min=0, help="stop after this many output frames (0: never)")
+
+
+@dataclass
+class LoggingSettings:
+    level: str = setting("info", choices=("debug", "info", "warning", "error"))
+    stats_every_s: float = setting(60.0, min=0.0, max=86400.0,
+                                   help="log a stats line this often (0: never)")
+
+
+@dataclass
+class ModelSettings:
+    dir: str = setting("", help="models folder with manifest.toml (empty: models_tflite/ of the install)")
+    runtime: str = setting("auto", choices=("auto", "ai_edge_litert", "tflite_runtime"),
+                           help="TFLite runtime (auto: ai-edge-litert, else tflite-runtime)")
+    threads: int = setting(0, min=0, max=16,
+                           help="CPU threads per model (0: one fewer than the cores, leaving one "
+                                "to the display loop)")
+    edgetpu: str = setting("auto", choices=("auto", "off"),
+                           help="use NAME_edgetpu.tflite beside a model when a Coral is present")
+    pose: str = setting("movenet_multipose", help="pose model (see `appliance models list`)")
+    low_memory: str = setting("auto", choices=("auto", "on", "off"),
+                              help="on: the style networks run without XNNPACK (about 200 MB less "
+                                   "with a style mode shown, keyframes about 2x slower); auto: on "
+                                   "when the board has under 1.5 GB of RAM (a 1 GB Pi 4)")
+
+
+@dataclass
+class GpioSettings:
+    enabled: bool = setting(False, help="read buttons and drive the status LED")
+    next_pin: int = setting(17, min=0, max=27, help="BCM pin of the next-mode button (to ground)")
+    previous_pin: int = setting(0, min=0, max=27, help="BCM pin of the previous-mode button (0: none)")
+    led_pin: int = setting(0, min=0, max=27, help="BCM pin of the status LED (0: none)")
+    long_press_s: float = setting(2.0, min=0.5, max=30.0, help="hold this long to teach a pose")
+    shutdown_press_s: float = setting(0.0, min=0.0, max=60.0,
+                                      help="hold this long to shut down safely (0: off)")
+    bounce_s: float = setting(0.05, min=0.0, max=1.0, help="debounce time")
+
+
+@dataclass
+class OscSettings:
+    enabled: bool = setting(False, help="send pose events over OSC (UDP)")
+    host: str = setting("127.0.0.1", help="the sound or light desk's address")
+    port: int = setting(9000, min=1, max=65535)
+    keypoints_hz: float = setting(0.0, min=0.0, max=60.0,
+                                  help="also send /pose/<id>/keypoints this often (0: never)")
+
+
+@dataclass
+class ReactionSettings:
+    pose: str = setting("", help="a named or taught pose")
+    people: int = setting(1, min=1, max=6, help="how many people must hold it at once")
+    action: str = setting("", help="next_mode, previous_mode, mode:NAME or effect:EVENT")
+
+
+@dataclass
+class PoseSettings:
+    enabled: bool = setting(False, help="watch for poses (runs the [models] pose model)")
+    rules: str = setting("", help="named poses file (empty: the built-in poses.toml)")
+    mirror: bool = setting(True, help="visitors see a mirror: their left is the screen's left")
+    examples: str = setting("", help="taught poses file (empty: taught-poses.json in the state dir)")
+    osc: OscSettings = field(default_factory=OscSettings)
+    reactions: list[ReactionSettings] = field(default_factory=list)
+
+
+@dataclass
+class EffectSettings:
+    """One step of a mode: an effect name and its typed parameters."""
+
+    effect: str
+    params: Any
+
+
+@dataclass
+class ModeSettings:
+    description: str = ""
+    effects: list[EffectSettings] = field(default_factory=list)
+
+
+def default_modes() -> dict[str, ModeSettings]:
+    return {
+        "passthrough": ModeSettings("The picture as the camera sees it.", []),
+        "mirror": ModeSettings("The picture flipped left-right, like a mirror.",
+                               [_effect("mirror")]),
+        "aged-film": ModeSettings("The room turns into old film that falls apart and heals.",
+                                  [_effect("film"), _mirror()]),
+        "kandinsky": ModeSettings("Everything painted in Kandinsky's colours and strokes.",
+                                  [_effect("style"), _mirror()]),
+        "kandinsky-people": ModeSettings("Only the visitors are painted; the room stays real.",
+                                         [_effect("style"), _effect("mask", keep="room"), _mirror()]),
+        "kandinsky-room": ModeSettings("The room is painted around the visitors, who stay real.",
+                                       [_effect("style"), _effect("mask", keep="people"), _mirror()]),
+        "motion-painting": ModeSettings("Dancers leave painted strokes behind their hands and feet.",
+                                        [_effect("trails"), _effect("skeleton"), _mirror()]),
+        "skeleton": ModeSettings("Visitors replaced by their bright skeletons on black.",
+                                 [_effect("skeleton", background="black"), _mirror()]),
+        "anonymizer": ModeSettings("Privacy: the empty room, visitors as silhouettes and skeletons.",
+                                   [_effect("anonymizer", show="both"), _mirror()]),
+    }
+
+
+def _effect(name: str, **params: Any) -> EffectSettings:
+    return EffectSettings(name, registry.effect(name).Params(**params))
+
+
+def _mirror() -> EffectSettings:
+    """Last in a mode, so analysis sees the camera's picture and everything drawn flips with it."""
+    return _effect("mirror")
+
+
+@dataclass
+class Settings:
+    source: SourceSettings = field(default_factory=SourceSettings)
+    output: OutputSettings = field(default_factory=OutputSettings)
+    run: RunSettings = field(default_factory=RunSettings)
+    logging: LoggingSettings = field(default_factory=LoggingSettings)
+    models: ModelSettings = field(default_factory=ModelSettings)
+    gpio: GpioSettings = field(default_factory=GpioSettings)
+    poses: PoseSettings = field(default_factory=PoseSettings)
+    modes: dict[str, ModeSettings] = field(default_factory=default_modes)

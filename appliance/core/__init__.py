@@ -1,0 +1,1 @@
+"""The pipeline core: frames, mailboxes, capture, the display loop, modes, stage workers, stats."""

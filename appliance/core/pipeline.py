@@ -1,0 +1,324 @@
+"""The frame pipeline: source -> (analysis beside it) -> mode's effects -> output.
+
+Three kinds of thread, joined by one-frame mailboxes (`LatestSlot`) so nothing queues:
+
+- the capture thread reads the source (pacing files to their frame rate when `realtime`) and
+  puts each frame in the display mailbox; frames the display had no time for are dropped and
+  counted;
+- one worker per analysis stage (pose, segmentation, style keyframes ...) takes the newest
+  frame it was handed, works as long as it needs, and publishes its newest result;
+- the display loop, on the calling (main) thread because SDL wants it there, takes the newest
+  frame, attaches the newest analysis results, runs the mode's effects and shows the picture.
+
+`wait_for_display=True` makes capture wait for the display instead of dropping (throughput
+benchmarks); `inline_analysis=True` also runs every analysis stage on every frame before it is
+shown (offline renders, where the result must not depend on the machine's speed).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Protocol
+
+from appliance.config import ModeSettings
+from appliance.core.capture import Backoff, Capture
+from appliance.core.cards import message_card
+from appliance.core.frame import Frame
+from appliance.core.modes import Mode
+from appliance.core.slots import LatestSlot
+from appliance.core.stages import AnalysisContext, Analyzer
+from appliance.core.stats import (
+    RunSummary,
+    StageTimes,
+    Stopwatch,
+    peak_rss_mb,
+    process_age_s,
+    release_free_memory,
+)
+from appliance.core.workers import AnalysisWorker, Supervisor
+from appliance.errors import ApplianceError
+from appliance.outputs import Output
+from appliance.sources import Source
+
+log = logging.getLogger(__name__)
+
+JOIN_SECONDS = 0.8
+WORKER_JOIN_SECONDS = 3.0
+STALL_S = 0.050  # a picture held this much longer than the source's frame interval is a stall
+POLL_SECONDS = 0.1  # the display loop's wait for a frame
+CARD_SECONDS = 0.5
+
+
+class PipelineObserver(Protocol):
+    """Told about the display loop from its own thread (systemd watchdog, status LED ...)."""
+
+    def frame_shown(self, pipeline: "Pipeline") -> None: ...
+
+    def stopped(self, pipeline: "Pipeline") -> None: ...
+
+
+@dataclass
+class PipelineOptions:
+    realtime: bool = True           # pace non-live sources at their own frame rate
+    wait_for_display: bool = False  # never drop: capture waits until the display took the frame
+    inline_analysis: bool = False   # analyse every frame before showing it (offline renders)
+    reconnect: Backoff = field(default_factory=Backoff)  # a lost camera is retried this way
+    max_frames: int = 0       # stop after this many shown frames (0: never)
+    stats_every_s: float = 0.0
+    hang_floor_s: float = 10.0  # an analysis stage busy this long on one frame (and 10x its
+                                # usual time) is stuck: the supervisor rebuilds it
+
+
+class Pipeline:
+    def __init__(self, source: Source, output: Output, modes: dict[str, ModeSettings], mode: str,
+                 stages: list[Callable[[], Analyzer]] | None = None,
+                 options: PipelineOptions | None = None,
+                 observers: list[PipelineObserver] | None = None,
+                 context: AnalysisContext | None = None):
+        self.source = source
+        self.output = output
+        self.modes = modes
+        self.options = options or PipelineOptions()
+        self.times = StageTimes()
+        self.frames: LatestSlot[Frame] = LatestSlot()
+        self.context = context or AnalysisContext()
+        self.workers = [AnalysisWorker(build, self.times) for build in stages or []]  # every mode's
+        self.mode_workers: list[AnalysisWorker] = []  # the shown mode's own analysis stages
+        self._retired: list[AnalysisWorker] = []  # stopped stages still finishing a frame
+        self.observers = list(observers or [])
+        self.mode_name = mode
+        self.mode: Mode | None = None
+        self.frames_out = 0
+        self._stop = threading.Event()
+        self._ended_by = ""
+        waits = self.options.wait_for_display or self.options.inline_analysis
+        self.capture = Capture(source, self.frames, self.times, self._stop,
+                               pace=self.options.realtime and not waits, wait_for_display=waits,
+                               backoff=self.options.reconnect)
+        self._output_open = False
+        self._output_size = (640, 480)
+        self._pending_mode: str | None = None  # set from any thread, applied by the display loop
+        self._started = 0.0
+        self._last_shown_at = 0.0
+        self.stalls = 0  # display intervals more than STALL_S longer than the source's
+        self._last_card_at = 0.0
+        self.cards_shown = 0
+        self.startup_s = 0.0
+        self._pending_events: list[str] = []  # effect events from reactions, for the next frame
+        self.supervisor = Supervisor(self.options.hang_floor_s)
+
+    # -- control, callable from any thread (signal handlers, buttons) --------------------
+    def stop(self, reason: str = "stop requested") -> None:
+        if not self._stop.is_set():
+            self._ended_by = reason
+            self._stop.set()
+
+    def switch_mode(self, step: int) -> str:
+        """Ask for the mode `step` places on (wrapping); the display loop switches to it."""
+        names = list(self.modes)
+        self._pending_mode = names[(names.index(self.mode_name) + step) % len(names)]
+        return self._pending_mode
+
+    def apply_action(self, action: str) -> None:
+        """A reaction's action, from any thread: next_mode, previous_mode, mode:NAME, or
+        effect:NAME (an event the mode's effects see in the next frame's meta.events)."""
+        if action == "next_mode":
+            self.switch_mode(1)
+        elif action == "previous_mode":
+            self.switch_mode(-1)
+        elif action.startswith("mode:") and action[5:] in self.modes:
+            self._pending_mode = action[5:]
+        elif action.startswith("effect:") and action[7:]:
+            self._pending_events.append(action[7:])  # list.append is atomic: any thread may call
+        else:
+            log.error("unknown action %r", action)
+
+    # -- the run ------------------------------------------------------------------------
+    def run(self) -> RunSummary:
+        """Run until the source ends, max_frames are shown, or stop() is called."""
+        self.source.open()
+        self._started = time.monotonic()
+        try:
+            self.mode = Mode(self.mode_name, self.modes[self.mode_name], self.context)
+            self.capture.start()
+            if not self.options.inline_analysis:
+                for worker in self.workers:
+                    worker.start()
+            self._start_mode_workers()
+            self._display_loop()
+        finally:
+            self._shutdown()
+        summary = self._summary()
+        if self.capture.error is not None:
+            summary.error = str(self.capture.error)
+        return summary
+
+    def _display_loop(self) -> None:
+        last_stats = time.monotonic()
+        while not self._stop.is_set():
+            frame = self.frames.take(timeout=POLL_SECONDS)
+            if frame is None:
+                if self.frames.closed:
+                    self.stop("end of source" if self.capture.error is None else "source error")
+                elif self.capture.lost:
+                    self._show_card("camera lost - reconnecting", self.capture.lost)
+                    self._handle_commands()
+                self._supervise()
+                continue
+            self._show(frame)
+            self._supervise()
+            self._handle_commands()
+            if self.options.max_frames and self.frames_out >= self.options.max_frames:
+                self.stop(f"{self.frames_out} frames shown")
+            if self.options.stats_every_s and time.monotonic() - last_stats >= self.options.stats_every_s:
+                last_stats = time.monotonic()
+                log.info("stats: %s", self._summary().lines()[1])
+
+    def _start_mode_workers(self) -> None:
+        """Start the mode's stages, except those the pipeline already runs for every mode
+        (the [poses] stage is "pose" for reactions and for effects alike)."""
+        running = {w.key for w in self.workers}
+        self.mode_workers = []
+        for analyzer, build in zip(self.mode.analyzers, self.mode.builds):
+            if analyzer.name in running:
+                analyzer.close()
+            else:
+                self.mode_workers.append(AnalysisWorker(build, self.times, analyzer))
+        if not self.options.inline_analysis:
+            for worker in self.mode_workers:
+                worker.start()
+
+    def _supervise(self) -> None:
+        """Replace stages whose thread died or hung (not in offline renders, which analyse
+        inline on the display thread)."""
+        if not self.options.inline_analysis:
+            self.workers = self.supervisor.check(self.workers)
+            self.mode_workers = self.supervisor.check(self.mode_workers)
+
+    def stage(self, key: str) -> Analyzer | None:
+        """The running stage publishing `key` (it changes when the supervisor rebuilds one)."""
+        return next((w.analyzer for w in self.workers + self.mode_workers if w.key == key), None)
+
+    def _stop_mode_workers(self) -> None:
+        """Stop the old mode's stages without waiting for them: a model busy on a keyframe
+        must not hold the display loop; the thread ends when its frame is done."""
+        for worker in self.mode_workers:
+            worker.stop()
+        self._retired = [w for w in self._retired + self.mode_workers if w.alive]  # joined at shutdown
+        self.mode_workers = []
+
+    def _show(self, frame: Frame) -> None:
+        meta = frame.meta
+        while self._pending_events:
+            meta.events.append(self._pending_events.pop(0))
+        for worker in self.workers + self.mode_workers:
+            if self.options.inline_analysis:
+                worker.run_inline(frame)
+            else:
+                worker.inbox.put(frame)
+            latest = worker.latest()
+            if latest is not None:
+                result, index, captured_at = latest
+                meta.results.put(worker.key, result, index)
+                self.times.record(f"{worker.key} age", time.monotonic() - captured_at)
+        image = self.mode.apply(frame.image, meta, self.times)
+        if not self._output_open:
+            h, w = image.shape[:2]
+            self.output.open(w, h, self.source.fps)
+            self._output_open, self._output_size = True, (w, h)
+        with Stopwatch(self.times, "output"):
+            self.output.show(image)
+        shown_at = time.monotonic()
+        self.times.record("frame age", shown_at - meta.captured_at)
+        if self._last_shown_at:
+            interval = shown_at - self._last_shown_at
+            self.times.record("display interval", interval)
+            fps = self.source.fps
+            if interval > (1.0 / fps if fps > 0 else 0.0) + STALL_S:
+                self.stalls += 1
+        self._last_shown_at = shown_at
+        self.frames_out += 1
+        if self.frames_out == 1:
+            self.startup_s = process_age_s()
+        for observer in self.observers:
+            observer.frame_shown(self)
+
+    def _show_card(self, title: str, detail: str) -> None:
+        """Put a message on screen (twice a second at most) while there are no frames."""
+        now = time.monotonic()
+        if now - self._last_card_at < CARD_SECONDS or not self._output_open:
+            return
+        self._last_card_at = now
+        self.output.show(message_card(*self._output_size, title, detail))
+        self.cards_shown += 1
+        for observer in self.observers:
+            observer.frame_shown(self)  # the loop is alive: the watchdog must not fire
+
+    def _handle_commands(self) -> None:
+        for command in self.output.commands():
+            if command == "quit":
+                self.stop("viewer quit")
+            elif command in ("next_mode", "previous_mode"):
+                self.switch_mode(1 if command == "next_mode" else -1)
+        if self._pending_mode and self._pending_mode != self.mode_name:
+            self._set_mode(self._pending_mode)
+        self._pending_mode = None
+
+    def _set_mode(self, name: str) -> None:
+        """Let the old mode go before the new one loads its models, so two modes' models are
+        never in memory together (models both use are kept: the store shares them). If the
+        new mode cannot be built, the old one is built again."""
+        self._stop_mode_workers()
+        old_name = self.mode_name
+        self.mode.close()
+        self.mode = None
+        release_free_memory()
+        try:
+            self.mode, self.mode_name = Mode(name, self.modes[name], self.context), name
+            log.info("mode: %s", name)
+        except ApplianceError as exc:
+            log.error("mode %s cannot start: %s; staying in %s", name, exc, old_name)
+            self.mode = Mode(old_name, self.modes[old_name], self.context)
+        self._start_mode_workers()
+
+    def recent_fps(self) -> float:
+        """Frames per second over the recent display intervals (0 before two frames)."""
+        interval = self.times.summary().get("display interval")
+        return 1000.0 / interval["median_ms"] if interval and interval["median_ms"] > 0 else 0.0
+
+    def _shutdown(self) -> None:
+        self.stop(self._ended_by or "error")
+        for observer in self.observers:
+            observer.stopped(self)
+        self.frames.close()
+        self.workers += self.mode_workers + self._retired
+        self.mode_workers, self._retired = [], []
+        for worker in self.workers:
+            worker.stop()
+        deadline = time.monotonic() + JOIN_SECONDS
+        self.capture.join(max(0.0, deadline - time.monotonic()))
+        deadline = time.monotonic() + WORKER_JOIN_SECONDS  # a keyframe in hand may take ~1 s on a Pi
+        for worker in self.workers:
+            worker.join(max(0.0, deadline - time.monotonic()))
+        for closer in (self.output.close, self.source.close, self._close_mode):
+            try:
+                closer()
+            except Exception:
+                log.exception("error while closing")
+
+    def _close_mode(self) -> None:
+        if self.mode is not None:
+            self.mode.close()
+
+    def _summary(self) -> RunSummary:
+        return RunSummary(
+            source=self.source.description, output=self.output.description, mode=self.mode_name,
+            frames_in=self.frames.put_count, frames_out=self.frames_out,
+            dropped=self.frames.dropped, seconds=time.monotonic() - self._started, stages=self.times.summary(),
+            analysis={w.key: w.counts() for w in self.workers},
+            restarts=dict(self.supervisor.restarts.count),
+            peak_rss_mb=peak_rss_mb(), ended_by=self._ended_by, startup_s=self.startup_s,
+            stalls=self.stalls)

@@ -1,0 +1,106 @@
+"""The contract between a mode, its analysis stages and its effects.
+
+- An **effect** paints one displayed frame (`Effect`): it declares what it needs analysed as
+  `StageRequest`s and reads the typed results from `meta.results`; it never builds a model.
+- An **analysis stage** (`Analyzer`) runs beside the display loop on the newest frame; each kind
+  lives in its own module of `appliance.analysis` and registers a builder for its requests.
+- Equal requests share one stage: two effects that need the person mask get one mask stage.
+
+The result types are declared in `appliance.core.results`, so effects and stages agree on
+them without importing each other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
+
+import numpy as np
+
+from appliance.config import Settings
+from appliance.core.frame import FrameMeta
+
+if TYPE_CHECKING:
+    from appliance.models.manifest import ModelStore
+
+
+@dataclass(frozen=True)
+class StageRequest:
+    """An analysis an effect needs: the stage `kind` (a module of appliance.analysis), the `key`
+    its result is published under, and the kind's own settings (hashable)."""
+
+    kind: str
+    key: str
+    params: Any = None
+
+
+POSE = StageRequest("pose", "pose")  # one pose stage serves every effect and the reactions
+
+
+def mask_request(model: str) -> StageRequest:
+    """The person mask of `model`: one stage per model, whichever effects read it."""
+    return StageRequest("mask", f"mask:{model}", model)
+
+
+@dataclass(frozen=True)
+class StyleParams:
+    """What a style stage paints with (the style effect's settings that shape the keyframes)."""
+
+    style: str
+    styles_dir: str = ""
+    size: int = 288
+    flow_width: int = 160
+    steadiness: float = 0.0
+
+
+def style_request(params: StyleParams) -> StageRequest:
+    """One style stage per distinct style, keyframe size and folder (the steadiness and flow
+    width of the first effect that asks are used)."""
+    suffix = f"@{params.size}" if params.style.startswith(("builtin:", "blend:")) else ""
+    where = f"[{params.styles_dir}]" if params.styles_dir else ""
+    return StageRequest("style", f"style:{params.style}{suffix}{where}", params)
+
+
+class Analyzer(Protocol):
+    """A slow stage run beside the display loop; its newest result lands in meta.results."""
+
+    name: str  # the key of its results
+
+    def analyze(self, image: np.ndarray, meta: FrameMeta) -> Any: ...
+
+    def close(self) -> None: ...
+
+
+class Effect(Protocol):
+    """One step of a mode: fast, per displayed frame, painting from typed analysis results."""
+
+    name: ClassVar[str]
+    Params: ClassVar[type]
+
+    def stages(self, context: AnalysisContext) -> list[StageRequest]: ...
+
+    def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray: ...
+
+    def close(self) -> None: ...
+
+
+@dataclass
+class AnalysisContext:
+    """What stages are built from: the settings, the models, a writable folder, and whether the
+    source brings its own poses (a recorded pose stream: no pose model is loaded)."""
+
+    settings: Settings = field(default_factory=Settings)
+    state_dir: Path | None = None
+    recorded_poses: bool = False
+    _store: "ModelStore | None" = None
+
+    @property
+    def store(self) -> "ModelStore":
+        if self._store is None:
+            from appliance.models.manifest import ModelStore
+            self._store = ModelStore.from_settings(self.settings.models)
+        return self._store
+
+
+StageBuilder = Callable[[StageRequest, AnalysisContext], Analyzer]

@@ -1,0 +1,89 @@
+"""The style networks as painters: a BGR frame in, a painting (BGR, at the network's size) out.
+
+`MultiStyle` paints in one (or a mixture) of the 26 built-in styles at any resolution;
+`ArbitraryStyle` paints in the style of any picture, through its style vector (computed once by
+the predictor network and cached on disk by `appliance.styles.cache`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import cv2
+import numpy as np
+
+from appliance.styles.cache import StyleVectorCache
+from appliance.styles.sources import StyleSpec
+
+ARBITRARY_SIDE = 384  # the arbitrary-style transformer's fixed input
+
+
+class Stylizer(Protocol):
+    def stylize(self, image_bgr: np.ndarray) -> np.ndarray: ...
+
+
+def _input_name(model, rank: int) -> str:
+    return next(d["name"] for d in model.inputs if len(d["shape"]) == rank)
+
+
+def _to_bgr(stylized_rgb: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor((np.clip(stylized_rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
+
+
+def keyframe_size(width: int, height: int, short_side: int) -> tuple[int, int]:
+    """(w, h) with the short side near `short_side`, both multiples of 4 (the network needs it)."""
+    scale = short_side / min(width, height)
+    return max(4, int(round(width * scale / 4)) * 4), max(4, int(round(height * scale / 4)) * 4)
+
+
+class MultiStyle:
+    """The 26 built-in styles (or a mixture) at any resolution: resize_input follows the frame."""
+
+    def __init__(self, model, weights: np.ndarray, short_side: int):
+        self.model = model
+        self.weights = np.asarray(weights, np.float32)
+        self.short_side = short_side
+        self._weights_name = _input_name(model, 1)
+        self._image_name = _input_name(model, 4)
+
+    def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
+        w, h = keyframe_size(image_bgr.shape[1], image_bgr.shape[0], self.short_side)
+        rgb = cv2.cvtColor(cv2.resize(image_bgr, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
+        with self.model.lock:  # resize and run as one step
+            if self.model.input_shape != (1, h, w, 3):
+                self.model.resize_input(self._image_name, (1, h, w, 3))
+            out = self.model.run({self._weights_name: self.weights, self._image_name: rgb[None]})
+        return _to_bgr(next(iter(out.values()))[0])
+
+
+class ArbitraryStyle:
+    """Any picture's style vector through the transformer: longer side to 384, reflect-padded."""
+
+    def __init__(self, model, vector: np.ndarray):
+        self.model = model
+        self.vector = np.asarray(vector, np.float32).reshape(1, 1, 1, -1)
+        self._vector_name = next(d["name"] for d in model.inputs if d["dtype"] == np.float32)
+        self._image_name = next(d["name"] for d in model.inputs if d["dtype"] == np.uint8)
+
+    def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
+        h, w = image_bgr.shape[:2]
+        scale = ARBITRARY_SIDE / max(h, w)
+        sw, sh = max(1, round(w * scale)), max(1, round(h * scale))
+        small = cv2.resize(image_bgr, (sw, sh), interpolation=cv2.INTER_AREA)
+        padded = cv2.copyMakeBorder(small, 0, ARBITRARY_SIDE - sh, 0, ARBITRARY_SIDE - sw, cv2.BORDER_REFLECT_101)
+        rgb = cv2.cvtColor(padded, cv2.COLOR_BGR2RGB)[None]
+        out = self.model.run({self._vector_name: self.vector, self._image_name: rgb})
+        return _to_bgr(next(iter(out.values()))[0][:sh, :sw])
+
+
+def create_stylizer(spec: StyleSpec, store, cache_dir: Path, short_side: int) -> Stylizer:
+    """The stylizer for `spec`, loading (and verifying) its models from `store`."""
+    if spec.kind == "builtin":
+        return MultiStyle(store.load("style_multistyle26"), spec.weight_array(), short_side)
+    def predict(picture: np.ndarray) -> np.ndarray:
+        """Loaded only when the vector is not cached yet, and let go right after."""
+        return next(iter(store.load("style_arbitrary_predict").run(picture).values()))
+
+    cache = StyleVectorCache(cache_dir, predict, store.entries["style_arbitrary_predict"].sha256)
+    return ArbitraryStyle(store.load("style_arbitrary_transform"), cache.vector(spec.image))

@@ -1,0 +1,1 @@
+"""What several effects draw with: the palette, bodies and skeletons, person-mask compositing."""

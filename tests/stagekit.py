@@ -1,0 +1,20 @@
+"""Stages as the pipeline builds them, for tests that drive effects and stages by hand."""
+
+from __future__ import annotations
+
+from appliance.core.frame import Frame, FrameMeta
+from appliance.core.modes import stage_recipe
+from appliance.core.stages import AnalysisContext
+
+
+def built_stages(effect, context: AnalysisContext) -> list:
+    """The stages `effect` declares, built by the registry as a mode builds them."""
+    return [stage_recipe(request, context)() for request in effect.stages(context)]
+
+
+def analyse_into(stages, frame, meta: FrameMeta) -> FrameMeta:
+    """Run each stage on `frame` and publish its result in `meta` (an offline render's step)."""
+    for stage in stages:
+        meta.results.put(stage.name, stage.analyze(frame, FrameMeta(meta.index, meta.t, 0.0)),
+                         meta.index)
+    return meta
