@@ -20,7 +20,7 @@ PREFIX=${APPLIANCE_PREFIX:-/opt/appliance}
 BOOT=${APPLIANCE_BOOT:-/boot/firmware}
 STATE=${APPLIANCE_STATE:-/var/lib/appliance}
 UNIT_DIR=${ROOT%/}/etc/systemd/system
-UNIT=appliance.app.service
+UNIT=appliance.service
 USER_NAME=appliance
 GROUPS_NEEDED=(video render gpio input)
 # From the Debian archive (Raspberry Pi OS has them too).

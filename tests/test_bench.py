@@ -189,6 +189,6 @@ def test_the_readme_table_is_the_one_generated_from_the_kept_bench():
 def test_the_memory_bench_runs_with_the_services_malloc_settings():
     """The soak and the memory figures are measured as the service runs: same environment."""
     from appliance.bench.memory import SERVICE_ENVIRONMENT
-    unit = (ROOT / "systemd" / "appliance.app.service").read_text()
+    unit = (ROOT / "systemd" / "appliance.service").read_text()
     for name, value in SERVICE_ENVIRONMENT.items():
         assert f"Environment={name}={value}" in unit

@@ -62,7 +62,7 @@ def test_dry_run_prints_the_whole_plan_and_changes_nothing(fake_pi, tmp_path):
     assert not (tmp_path / "opt").exists() and not (tmp_path / "state").exists()
     for expected in ("python3-picamera2", "python3-lgpio", "useradd --system",
                      "video,render,gpio,input", "-m venv --system-site-packages",
-                     "--constraint", "numpy", "enable appliance.app.service",
+                     "--constraint", "numpy", "enable appliance.service",
                      'spec = "hdmi"', *SCREEN, "nothing changed"):
         assert expected in out, f"{expected!r} missing from the plan:\n{out}"
     assert "would run: " in out

@@ -1,6 +1,6 @@
 """int8 fidelity is re-measured by the tests and matches the manifest.
 
-`models_tflite/build.py --reference-only` ran each float source model on a small reference set
+`models_tflite/build --reference-only` ran each float source model on a small reference set
 from the sample clip (models_tflite/reference/<model>.npz) and wrote the shipped file's error
 against it into [models.X.fidelity]. Here the shipped file runs again, in every installed
 runtime, through the app's own preprocessing, and must land on the manifest's numbers.
@@ -78,7 +78,7 @@ def test_fidelity_matches_manifest(store, clip, name):
     assert got["items"] == table["items"]
     assert got["inputs_identical"] == 1.0, (
         f"{name}: the app's preprocessing no longer gives the pixels the float model saw "
-        f"({got['inputs_identical']:.0%} identical; OpenCV resize changed?) - rerun build.py --reference-only")
+        f"({got['inputs_identical']:.0%} identical; OpenCV resize changed?) - rerun models_tflite/build --reference-only")
     for key in fidelity.HEADLINE[kind]:
         want = table[key]
         assert abs(got[key] - want) <= tolerance(kind, key, want), (

@@ -223,7 +223,7 @@ def test_a_source_failing_mid_run_ends_it_with_the_reason():
 
 def test_stop_from_another_thread_ends_a_live_run_quickly():
     pipeline = Pipeline(SyntheticSource(320, 240, 30), RecordingOutput(), Settings().modes,
-                        "passthrough", [BlockedAnalyzer()], PipelineOptions(realtime=True))
+                        "passthrough", [BlockedAnalyzer], PipelineOptions(realtime=True))
     threading.Timer(0.5, pipeline.stop, args=("test",)).start()
     started = time.monotonic()
     summary = run_in_thread(pipeline)

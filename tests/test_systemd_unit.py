@@ -13,7 +13,7 @@ import pytest
 
 from conftest import ROOT
 
-UNIT = ROOT / "systemd" / "appliance.app.service"
+UNIT = ROOT / "systemd" / "appliance.service"
 ANALYZE = shutil.which("systemd-analyze")
 pytestmark = pytest.mark.skipif(ANALYZE is None, reason="systemd-analyze is not installed")
 
@@ -23,7 +23,7 @@ def installed_unit(tmp_path: Path) -> Path:
     command = Path(sys.executable).with_name("appliance")
     assert command.is_file(), "the appliance command is not installed in this environment"
     text = UNIT.read_text().replace("/opt/appliance/venv/bin/appliance", str(command))
-    path = tmp_path / "appliance.app.service"
+    path = tmp_path / "appliance.service"
     path.write_text(text)
     return path
 
@@ -38,7 +38,7 @@ def test_unit_verifies_without_a_single_warning(tmp_path):
 def test_unit_security_exposure_is_low_and_matches_the_readme(tmp_path):
     result = subprocess.run([ANALYZE, "security", "--offline=true", "--no-pager",
                              str(installed_unit(tmp_path))], capture_output=True, text=True)
-    match = re.search(r"Overall exposure level for appliance.app.service: (\d+\.\d)", result.stdout)
+    match = re.search(r"Overall exposure level for appliance.service: (\d+\.\d)", result.stdout)
     assert match, result.stdout[-500:]
     score = float(match.group(1))
     assert score <= 2.0

@@ -39,7 +39,17 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="appliance", description=__doc__)
     parser.add_argument("--version", action="version", version=f"appliance {__version__}")
     sub = parser.add_subparsers(title="commands")
+    _add_run_commands(sub)
+    _add_bench_commands(sub)
+    _add_offline_commands(sub)
+    _add_models_commands(sub)
+    _add_poses_commands(sub)
+    _add_admin_commands(sub)
+    return parser
 
+
+def _add_run_commands(sub: argparse._SubParsersAction) -> None:
+    """run and service: the artwork live"""
     run = sub.add_parser("run", help="run the artwork: source -> mode -> output")
     _add_pipeline_args(run)
     run.add_argument("--output", help="auto, window, hdmi, null, file:PATH.mp4 or file:PATH.png")
@@ -54,6 +64,9 @@ def build_parser() -> argparse.ArgumentParser:
                          "(default: $STATE_DIRECTORY, i.e. /var/lib/appliance under systemd)")
     service.set_defaults(handler=cmd_service)
 
+
+def _add_bench_commands(sub: argparse._SubParsersAction) -> None:
+    """bench and bench-table: the budgets"""
     bench = sub.add_parser("bench", help="measure the pipeline with null output")
     _add_pipeline_args(bench)
     bench.add_argument("--frames", type=int, default=300, help="frames to measure (default 300)")
@@ -77,6 +90,9 @@ def build_parser() -> argparse.ArgumentParser:
     table.add_argument("--readme", type=Path, help="rewrite this file's bench-table section instead of printing")
     table.set_defaults(handler=cmd_bench_table)
 
+
+def _add_offline_commands(sub: argparse._SubParsersAction) -> None:
+    """render and contact-sheet: the artwork offline, frame for frame"""
     render = sub.add_parser("render", help="render a mode offline, every frame analysed: the "
                             "result is the same on a slow or a fast machine")
     render.add_argument("source", help="sample, synthetic, or a video/image path")
@@ -88,7 +104,7 @@ def build_parser() -> argparse.ArgumentParser:
     render.set_defaults(handler=cmd_render)
 
     sheet = sub.add_parser("contact-sheet", help="one picture of every mode on the sample clip")
-    sheet.add_argument("-o", "--output", type=Path, default=Path("appliance/data/readme/modes.png"))
+    sheet.add_argument("-o", "--output", type=Path, default=paths.CONTACT_SHEET)
     sheet.add_argument("--source", default="sample")
     sheet.add_argument("--frames", type=int, default=200, help="frames rendered per mode (the "
                        "last one is shown; the clip loops)")
@@ -96,6 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
     sheet.add_argument("--config", type=Path)
     sheet.set_defaults(handler=cmd_contact_sheet)
 
+
+def _add_models_commands(sub: argparse._SubParsersAction) -> None:
+    """models list and verify"""
     models = sub.add_parser("models", help="list or verify the shipped models")
     models_sub = models.add_subparsers(title="models commands")
     for name, handler, text in (("list", cmd_models_list, "list the models in the manifest"),
@@ -105,6 +124,9 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--config", type=Path, help="TOML config file (for [models])")
         cmd.set_defaults(handler=handler)
 
+
+def _add_poses_commands(sub: argparse._SubParsersAction) -> None:
+    """pose, and poses record/events/teach"""
     pose = sub.add_parser("pose", help="print the poses found in a source, frame by frame")
     pose.add_argument("source", help="sample, synthetic, camera:N, picamera2, a video/image path, "
                       "or a recorded .jsonl pose stream")
@@ -113,11 +135,6 @@ def build_parser() -> argparse.ArgumentParser:
     pose.add_argument("--frames", type=int, default=0, help="stop after N frames (0: all)")
     pose.add_argument("--config", type=Path, help="TOML config file")
     pose.set_defaults(handler=cmd_pose)
-
-    doctor = sub.add_parser("doctor", help="check camera, screen, models, GPIO, heat and disk "
-                            "for an installer")
-    doctor.add_argument("--config", type=Path, help="TOML config file")
-    doctor.set_defaults(handler=cmd_doctor)
 
     poses = sub.add_parser("poses", help="record, replay and teach poses")
     poses_sub = poses.add_subparsers(title="poses commands")
@@ -140,6 +157,14 @@ def build_parser() -> argparse.ArgumentParser:
         cmd.add_argument("--model", help="pose model (default: [models] pose)")
         cmd.add_argument("--config", type=Path, help="TOML config file")
 
+
+def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
+    """doctor and config check/show: for the installer"""
+    doctor = sub.add_parser("doctor", help="check camera, screen, models, GPIO, heat and disk "
+                            "for an installer")
+    doctor.add_argument("--config", type=Path, help="TOML config file")
+    doctor.set_defaults(handler=cmd_doctor)
+
     config = sub.add_parser("config", help="check or show the config")
     config_sub = config.add_subparsers(title="config commands")
     check = config_sub.add_parser("check", help="validate a config file, listing every problem")
@@ -148,7 +173,6 @@ def build_parser() -> argparse.ArgumentParser:
     show = config_sub.add_parser("show", help="print the effective config as TOML")
     show.add_argument("--config", type=Path, help="config file (default: built-in defaults)")
     show.set_defaults(handler=cmd_config_show)
-    return parser
 
 
 def _add_pipeline_args(p: argparse.ArgumentParser) -> None:

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+from appliance.app.status import read_status
 from appliance.config import Settings, load_config
 from appliance.errors import ApplianceError, ConfigError
 
@@ -154,9 +155,24 @@ def check_root(root: Path) -> Finding:
     return Finding("WARN", "root fs", "cannot tell (no /proc/mounts entry for /)")
 
 
+def check_stages(state_dir: Path | None) -> Finding:
+    """The running service's analysis stages, from its status file: any restarted is a WARN."""
+    status, problem = read_status(state_dir)
+    if status is None:
+        return Finding("OK", "analysis", f"not running: {problem}")
+    stages = status.get("stages", {})
+    restarted = {k: v for k, v in stages.items() if v.get("restarts")}
+    where = f"mode {status.get('mode')}, {status.get('fps')} fps" + (f"; {problem}" if problem else "")
+    if not restarted:
+        return Finding("OK", "analysis", f"{', '.join(stages) or 'no stages'} running ({where})")
+    text = "; ".join(f"{k} restarted {v['restarts']}x (last: {v.get('last_restart', '?')})"
+                     for k, v in restarted.items())
+    return Finding("WARN", "analysis", f"{text} ({where}); see `journalctl -u appliance`")
+
+
 def run_doctor(config: Path | None, root: Path = Path("/"),
                picamera2_probe: Callable[[], tuple[bool, str]] | None = None,
-               vcgencmd: str | None = None) -> list[Finding]:
+               vcgencmd: str | None = None, state_dir: Path | None = None) -> list[Finding]:
     if picamera2_probe is None:
         from appliance.sources.picamera2 import picamera2_available
         picamera2_probe = picamera2_available
@@ -164,4 +180,4 @@ def run_doctor(config: Path | None, root: Path = Path("/"),
     return [config_finding, check_camera(root, picamera2_probe), check_display(root),
             *check_models(settings), check_gpio(root, settings),
             check_temperature(root, vcgencmd if vcgencmd is not None else shutil.which("vcgencmd")),
-            check_root(root)]
+            check_root(root), check_stages(state_dir)]

@@ -16,6 +16,7 @@ from pathlib import Path
 
 from appliance import paths
 from appliance.app.runner import build_pipeline, stop_on_signals
+from appliance.app.status import StatusFile
 from appliance.atomic import atomic_write_text
 from appliance.config import Settings, dump_toml, load_config
 from appliance.device.notify import Notifier
@@ -65,6 +66,7 @@ class Service:
             while True:
                 self.pipeline = build_pipeline(for_service(settings), notifier=self.notifier,
                                                state_dir=self.state_dir)
+                self.pipeline.observers.append(StatusFile(self.state_dir))
                 with stop_on_signals(self.pipeline):
                     summary = self.pipeline.run()
                 for line in summary.lines():

@@ -1,2 +1,6 @@
-"""`appliance bench`: one module per budget (modes, models, pose stage, style, memory), the
-`--all` run that measures every one of them, and the README tables made from its JSON."""
+"""`appliance bench`: one module per budget, the `--all` run of them all, and the README tables.
+
+Modules: `run` (a mode paced like a camera), `models` (bare invokes), `pose` (the pose stage
+against its bare invoke), `style` (keyframes, carry-forward, flicker), `memory` (peak RSS, soak,
+start-up, each in a fresh process), `budgets` (`--all`), `report` (the Markdown tables).
+"""

@@ -91,7 +91,7 @@ class RssSampler:
 
 ROUNDS = 5  # times the soak goes round every mode while measuring
 WARMUP_ROUNDS = 2  # rounds before it measures
-SERVICE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}  # as systemd/appliance.app.service sets it
+SERVICE_ENVIRONMENT = {"MALLOC_ARENA_MAX": "2"}  # as systemd/appliance.service sets it
 
 
 def trend_per_10k(samples: list[tuple[int, float, str]]) -> tuple[float, float]:

@@ -31,6 +31,7 @@ log = logging.getLogger(__name__)
 
 POLL_SECONDS = 0.1
 HANG_FACTOR = 10       # busy this many times its usual time on one frame: hung
+FIRST_RUN_FACTOR = 3   # the first frame (no usual time yet; a model warming up) gets 3x the floor
 RECENT_RUNS = 31       # the usual time is the median of this many recent runs
 RESTART_BACKOFF_S = (1.0, 60.0)  # a stage that keeps failing is rebuilt at most this often
 
@@ -129,8 +130,9 @@ class AnalysisWorker:
         if busy_since is None:
             return ""
         usual = statistics.median(self._recent_s) if self._recent_s else 0.0
+        limit = max(hang_floor_s, HANG_FACTOR * usual) if self._recent_s else FIRST_RUN_FACTOR * hang_floor_s
         busy = now - busy_since
-        if busy > max(hang_floor_s, HANG_FACTOR * usual):
+        if busy > limit:
             return f"is stuck: {busy:.1f} s on one frame (usually {usual * 1000:.0f} ms)"
         return ""
 

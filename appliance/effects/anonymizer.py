@@ -39,7 +39,8 @@ MOVED = 15  # a pixel whose colours changed this much (0-255, weighted as grey) 
 def mask_of(result: MaskResult | None, shape: tuple[int, int]) -> np.ndarray | None:
     """The newest mask at the frame's size (a mask from before a size change is stretched),
     or None when there is none yet or it is not a 2-D array."""
-    if result is None or result.probability.ndim != 2 or result.probability.size == 0:
+    probability = result.probability if result is not None else None
+    if not isinstance(probability, np.ndarray) or probability.ndim != 2 or probability.size == 0:
         return None
     return result.at(shape[1], shape[0])
 

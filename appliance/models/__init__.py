@@ -1,1 +1,1 @@
-"""Models: the shipped .tflite files, the runtime that runs them, and decoders of their outputs."""
+"""Models: the shipped .tflite files, their runtime, their decoders and their fidelity checks."""

@@ -1,7 +1,7 @@
 """How far each shipped (int8) model is from its float source, measured the way the appliance runs.
 
 The float source models need TensorFlow / onnxruntime, which neither CI nor the device has. So
-`models_tflite/build.py --reference-only` runs the float model once on a small reference set made
+`models_tflite/build --reference-only` runs the float model once on a small reference set made
 from the bundled sample clip and stores its outputs in `models_tflite/reference/<model>.npz`;
 the tests then run the shipped file in every installed runtime and recompute the same metric
 with the functions below. Both sides feed the model through the app's own preprocessing

@@ -100,9 +100,9 @@ run_install() {  # run_install NAME ARGS...: time one run, keep its output
 }
 
 check_installed() {
-    check "unit installed" test -f "$ROOTFS/etc/systemd/system/appliance.app.service"
+    check "unit installed" test -f "$ROOTFS/etc/systemd/system/appliance.service"
     check "unit enabled (multi-user.target.wants)" \
-        test -L "$ROOTFS/etc/systemd/system/multi-user.target.wants/appliance.app.service"
+        test -L "$ROOTFS/etc/systemd/system/multi-user.target.wants/appliance.service"
     check "user appliance in video render gpio input" \
         sh -c "in=\$(chroot '$ROOTFS' id -nG appliance); for g in video render gpio input; do
                case \" \$in \" in *\" \$g \"*) ;; *) exit 1 ;; esac; done"
@@ -166,9 +166,9 @@ main() {
     check "dry run on an installed root plans nothing" grep -q '0 action(s) planned' "$WORKDIR/out-$ARCH-$SUITE-dry-run.txt"
 
     run_install uninstall --uninstall
-    check "no unit left" test ! -e "$ROOTFS/etc/systemd/system/appliance.app.service"
+    check "no unit left" test ! -e "$ROOTFS/etc/systemd/system/appliance.service"
     check "no enablement symlink left" \
-        test ! -e "$ROOTFS/etc/systemd/system/multi-user.target.wants/appliance.app.service"
+        test ! -e "$ROOTFS/etc/systemd/system/multi-user.target.wants/appliance.service"
     check "no user left" sh -c "! chroot '$ROOTFS' id appliance"
     check "no /opt/appliance (venv) left" test ! -e "$ROOTFS/opt/appliance"
     check "no state dir left" test ! -e "$ROOTFS/var/lib/appliance"

@@ -109,7 +109,7 @@ class MultiPoseDetector:
     """The float MultiPose SavedModel as the person detector of FrameSets.person_boxes:
     [1,512,512,3] uint8 -> [1,6,56]."""
 
-    def __init__(self, tf: ModuleType, saved_dir: Path):
+    def __init__(self, tf: ModuleType, saved_dir: Path) -> None:
         self.tf = tf
         self.sm = tf.saved_model.load(str(saved_dir))   # kept: the signature needs its variables
         self.fn = self.sm.signatures["serving_default"]

@@ -56,7 +56,8 @@ def tfjs_to_saved(pkg: Path, work: Path, name: str) -> Path:
 
 def opencv_data(work: Path, given: str | None) -> Path:
     """The directory with vtest.avi and the stills (Debian opencv-doc; apt-get download if absent)."""
-    for c in [given, "/usr/share/doc/opencv-doc/examples/data", str(work / "opencv-doc/usr/share/doc/opencv-doc/examples/data")]:
+    for c in [given, "/usr/share/doc/opencv-doc/examples/data",
+              str(work / "opencv-doc/usr/share/doc/opencv-doc/examples/data")]:
         if c and (Path(c) / "vtest.avi").exists():
             return Path(c)
     d = work / "opencv-doc"

@@ -66,7 +66,7 @@ def square_crop(img: np.ndarray, cy: float, cx: float, side: float) -> np.ndarra
 class FrameSets:
     """calibration: vtest.avi (frames 520-670 excluded) + stills; eval: repo sample clip."""
 
-    def __init__(self, work: Path, ocv: Path, clip: Path):
+    def __init__(self, work: Path, ocv: Path, clip: Path) -> None:
         self.work, self.ocv = work, ocv
         cache = work / "frames.npz"
         if cache.exists():

@@ -15,7 +15,7 @@ Result = Optional[tuple[Any, bool]]   # (tf tensor, is a 4D NHWC activation), or
 class State:
     """One evaluation of the graph: tensors by name and which of them are 4D NHWC."""
 
-    def __init__(self, tf: ModuleType, init: dict[str, np.ndarray]):
+    def __init__(self, tf: ModuleType, init: dict[str, np.ndarray]) -> None:
         self.tf = tf
         self.init = init           # initializers (+ Constant outputs), shared between runs
         self.V: dict[str, Any] = {}     # name -> tf tensor

@@ -13,7 +13,7 @@ import os
 import tomllib
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Callable
+from typing import Callable
 
 import numpy as np
 from appliance.models import fidelity as fid
@@ -55,7 +55,7 @@ class FloatModel:
     """A float source model behind the app's TFLiteModel surface (input_shape, inputs, run),
     so the app's Letterbox / decoders / Segmenter drive it unchanged."""
 
-    def __init__(self, call: FloatCall, entry: dict):
+    def __init__(self, call: FloatCall, entry: dict) -> None:
         self.call = call
         self.inputs = [dict(name=t["name"], shape=np.array(t["shape"]), dtype=np.dtype(t["dtype"]))
                        for t in entry["inputs"]]
@@ -160,7 +160,7 @@ def person_boxes(tf: ModuleType, pkg: Path, work: Path, clip: str) -> list[Box]:
 class Sources:
     """What make_references fetches once and shares between models."""
 
-    def __init__(self, tf: ModuleType, work: Path, clip: str, manifest: dict):
+    def __init__(self, tf: ModuleType, work: Path, clip: str, manifest: dict) -> None:
         self.tf, self.work, self.clip, self.manifest = tf, work, clip, manifest
         self.pkg: Path | None = None
         self.onnx_dir: Path | None = None

@@ -210,7 +210,8 @@ def build_style(tf: ModuleType, name: str, onnx_dir: Path, frames: FrameSets, oc
     outk = next(iter(lr["signature_outputs"].values()))
     q = np.load(work / f"eval_out_{name}.npz")[str(outk)]
     mad = np.abs(q - ref).reshape(len(ref), -1).mean(1)
-    fid = dict(frames=len(ref), mean_abs_diff=round(float(mad.mean()), 4), max_frame_mean_abs_diff=round(float(mad.max()), 4))
+    fid = dict(frames=len(ref), mean_abs_diff=round(float(mad.mean()), 4),
+               max_frame_mean_abs_diff=round(float(mad.max()), 4))
     fid.update(extra)
     fid["eval_frames"] = "held-out frames of appliance/data/sample/vtest-520-670.mp4" + (
         " and OpenCV sample stills" if name == "style_arbitrary_predict" else "")
