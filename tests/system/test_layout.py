@@ -187,7 +187,7 @@ def where_things_are() -> str:
     a frame travels, with the first line of its docstring."""
     packages = sorted(p.name for p in PACKAGE.iterdir() if (p / "__init__.py").is_file())
     modules = sorted(p.stem for p in PACKAGE.glob("*.py") if not p.stem.startswith("__"))
-    assert sorted(STORY) == packages, "a new package needs its place in STORY (tests/test_layout.py)"
+    assert sorted(STORY) == packages, "a new package needs its place in STORY (tests/system/test_layout.py)"
     lines = ["| where | what |", "|---|---|"]
     lines += [f"| `appliance/{name}/` | {package_summary(name)} |" for name in STORY]
     lines += [f"| `appliance/{name}.py` | {package_summary(name)} |" for name in modules]
