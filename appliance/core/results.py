@@ -27,16 +27,21 @@ class PoseResult:
 @dataclass
 class MaskResult:
     """The mask stage's result: person probability (float32, 0-1) at the model's resolution;
-    effects stretch it to the size they work at."""
+    effects stretch it to the size they work at (`at`, kept for the frames that show it)."""
 
     probability: np.ndarray
+    _stretched: np.ndarray | None = field(default=None, repr=False, compare=False)
 
     def at(self, width: int, height: int) -> np.ndarray:
-        from appliance.core.lazy import cv2
+        """The probability at (width, height); the display repeats a result over several frames,
+        so the stretched copy is made once per result and size."""
         if self.probability.shape == (height, width):
             return self.probability
-        return cv2.resize(self.probability.astype(np.float32, copy=False), (width, height),
-                          interpolation=cv2.INTER_LINEAR)
+        if self._stretched is None or self._stretched.shape != (height, width):
+            from appliance.core.lazy import cv2
+            self._stretched = cv2.resize(self.probability.astype(np.float32, copy=False), (width, height),
+                                         interpolation=cv2.INTER_LINEAR)
+        return self._stretched
 
 
 @dataclass
