@@ -93,7 +93,7 @@ test_tflite_runtime() {
         return 0
     fi
     echo "dev.sh: model tests under tflite-runtime and ai-edge-litert on numpy 1.x" >&2
-    "$TFLITE_VENV/bin/python" -m pytest -q tests/test_models.py tests/test_fidelity.py
+    "$TFLITE_VENV/bin/python" -m pytest -q tests/test_models_shipped.py tests/test_models_fidelity.py
 }
 
 run_tests() {

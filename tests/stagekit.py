@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from appliance.core.frame import Frame, FrameMeta
+from appliance.core.frame import FrameMeta
 from appliance.core.modes import stage_recipe
 from appliance.core.stages import AnalysisContext
 

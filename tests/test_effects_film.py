@@ -73,7 +73,7 @@ def test_reaction_event_reaches_the_effects(monkeypatch):
     from appliance.core.registry import EFFECTS
     from appliance.core.pipeline import Pipeline, PipelineOptions
     from appliance.sources.synthetic import SyntheticSource
-    from test_pipeline import MetaProbe, RecordingOutput, modes_with, run_in_thread
+    from test_core_pipeline import MetaProbe, RecordingOutput, modes_with, run_in_thread
     seen = []
     monkeypatch.setitem(EFFECTS, "probe", MetaProbe)
     monkeypatch.setattr(MetaProbe, "process", lambda self, image, m: (seen.append(list(m.events)), image)[1])

@@ -160,9 +160,11 @@ def _add_poses_commands(sub: argparse._SubParsersAction) -> None:
 
 def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
     """doctor and config check/show: for the installer"""
-    doctor = sub.add_parser("doctor", help="check camera, screen, models, GPIO, heat and disk "
-                            "for an installer")
+    doctor = sub.add_parser("doctor", help="check camera, screen, models, GPIO, heat, disk and "
+                            "the running service's analysis stages, for an installer")
     doctor.add_argument("--config", type=Path, help="TOML config file")
+    doctor.add_argument("--state-dir", type=Path, help="the service's state folder (default: as "
+                        "`appliance service` finds it)")
     doctor.set_defaults(handler=cmd_doctor)
 
     config = sub.add_parser("config", help="check or show the config")
@@ -411,7 +413,7 @@ def cmd_doctor(args: argparse.Namespace) -> int:
     from appliance.app.doctor import run_doctor
 
     setup_logging("error")
-    findings = run_doctor(args.config)
+    findings = run_doctor(args.config, state_dir=args.state_dir)
     for finding in findings:
         print(finding.line())
     return 1 if any(f.status == "FAIL" for f in findings) else 0

@@ -27,7 +27,7 @@ Run from the TF venv (see requirements-build.txt / README.md), in models_tflite/
 The same entry is also used as a tiny helper (`--run-tflite`, helpers.py) inside the
 runtime venvs; that mode imports only numpy and the interpreter. `--measure-references`
 runs inside the app venvs (appliance + a runtime) and measures the shipped files against
-reference/*.npz with appliance.models.fidelity, as tests/test_fidelity.py does.
+reference/*.npz with appliance.models.fidelity, as tests/test_models_fidelity.py does.
 TensorFlow, onnx, onnxsim and onnxruntime are imported only inside the functions that need them;
 the helper modes load only __init__, models (numpy + appliance.poses.keypoints) and helpers.
 """

@@ -4,7 +4,7 @@ No .tflite is rebuilt or rewritten (MultiPose is not byte-reproducible, and the 
 manifest must stay). The float source model runs on a small set made from the sample clip, fed
 through the app's own preprocessing (appliance.models.fidelity), its outputs go to
 reference/<model>.npz, and the shipped file is measured against them in the app venvs exactly
-as tests/test_fidelity.py does; the numbers go to [models.X.fidelity]."""
+as tests/test_models_fidelity.py does; the numbers go to [models.X.fidelity]."""
 from __future__ import annotations
 
 import argparse
@@ -33,7 +33,7 @@ REF_KIND = {"movenet_lightning": "movenet_single", "movenet_thunder": "movenet_s
             "selfie": "segmentation", "style_multistyle26": "multistyle",
             "style_arbitrary_predict": "arbitrary_predict",
             "style_arbitrary_transform": "arbitrary_transform"}
-# items per reference set: sized so tests/test_fidelity.py stays well under a minute in
+# items per reference set: sized so tests/test_models_fidelity.py stays well under a minute in
 # tflite-runtime 2.14 (no XNNPACK: ~50-160 ms per int8 pose inference on the build machine)
 REF_ITEMS = {"movenet_lightning": 48, "movenet_thunder": 40, "posenet": 40, "movenet_multipose": 64,
              "meet": 20, "selfie": 20}

@@ -13,7 +13,7 @@ from appliance.errors import SourceError
 from appliance.core.pipeline import Pipeline, PipelineOptions
 from appliance.sources.synthetic import SyntheticSource, decode_index
 
-from test_pipeline import RecordingOutput, run_in_thread
+from test_core_pipeline import RecordingOutput, run_in_thread
 
 
 class UnpluggableCamera(SyntheticSource):

@@ -11,7 +11,7 @@ from appliance.effects.skeleton import Skeleton
 from appliance.paint.bodies import body_size, bone_width, people, visible
 from appliance.poses.keypoints import SKELETON
 
-from test_effects_pose_data import frames, meta, pose_results, real_skeleton, result_of, save
+from test_analysis_stages import frames, meta, pose_results, real_skeleton, result_of, save
 from test_poses_data import K, transform
 
 

@@ -10,7 +10,7 @@ from appliance.paint.palette import track_colour
 from appliance.paint.bodies import people, visible
 from appliance.effects.trails import Trails, stroke_width
 
-from test_effects_pose_data import SIZE, frames, meta, pose_results, real_skeleton, result_of, save
+from test_analysis_stages import SIZE, frames, meta, pose_results, real_skeleton, result_of, save
 from test_poses_data import K, set_arm, transform
 
 BLACK = np.zeros((SIZE[1], SIZE[0], 3), np.uint8)  # over black, the output is the paint itself

@@ -3,7 +3,7 @@
 The bundled clip at 640x480 (the installation's camera size) run through the real "pose"
 stage the effects declare (MoveNet MultiPose by default) and the real "mask" stage (meet), as
 the registry builds them, once per test session (functools.cache), shared by the
-test_effects_pose_* modules. `results_meta` builds the per-frame record the pipeline would.
+effect tests. `meta` builds the per-frame record the pipeline would.
 """
 
 from __future__ import annotations

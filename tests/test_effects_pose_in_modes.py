@@ -19,7 +19,7 @@ from appliance.core.pipeline import Pipeline, PipelineOptions
 from appliance.paths import SAMPLE_CLIP
 from appliance.sources.video import VideoFileSource
 
-from test_effects_pose_data import clip, save
+from test_analysis_stages import clip, save
 
 
 class KeepingOutput:

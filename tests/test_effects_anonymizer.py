@@ -13,7 +13,7 @@ from appliance.paint.bodies import people
 from appliance.errors import ApplianceError
 from appliance.core.stages import AnalysisContext
 
-from test_effects_pose_data import empty_room, frames, masks, meta, pose_results, save, walkers
+from test_analysis_stages import empty_room, frames, masks, meta, pose_results, save, walkers
 
 LAG = 2  # live, the newest mask is from a frame or two ago
 
