@@ -6,7 +6,8 @@ Three kinds of thread, joined by one-frame mailboxes (`LatestSlot`) so nothing q
   puts each frame in the display mailbox; frames the display had no time for are dropped and
   counted;
 - one worker per analysis stage (pose, segmentation, style keyframes ...) takes the newest
-  frame it was handed, works as long as it needs, and publishes its newest result;
+  frame it was handed, works as long as it needs, and publishes its newest result; a worker
+  whose thread died or hung is replaced by the supervisor (`appliance.core.workers`);
 - the display loop, on the calling (main) thread because SDL wants it there, takes the newest
   frame, attaches the newest analysis results, runs the mode's effects and shows the picture.
 
