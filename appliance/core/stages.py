@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 import numpy as np
 
@@ -102,5 +102,3 @@ class AnalysisContext:
             self._store = ModelStore.from_settings(self.settings.models)
         return self._store
 
-
-StageBuilder = Callable[[StageRequest, AnalysisContext], Analyzer]
