@@ -133,3 +133,53 @@ def test_without_gpio_hardware_the_appliance_runs_on(monkeypatch, caplog):
     pipeline = Pipeline(SyntheticSource(160, 120, 30), NullOutput(), Settings().modes, "passthrough")
     assert attach_controls(pipeline, GpioSettings(enabled=True)) is None
     assert "gpio: buttons and LED unavailable" in caplog.text
+
+
+def test_led_says_error_while_the_mode_cannot_run_or_the_camera_is_lost(factory, monkeypatch):
+    """The "error" pattern (one short flash a second) is what an installer sees from across the
+    room when the screen shows a card: a mode whose model is missing, or a lost camera."""
+    from dataclasses import dataclass
+
+    from appliance.config import EffectSettings, ModeSettings
+    from appliance.core.modes import Mode
+    from appliance.core.registry import EFFECTS
+    from appliance.errors import ModelError
+
+    class NeedsAModel:
+        name = "needs-model"
+
+        @dataclass
+        class Params:
+            pass
+
+        def __init__(self, params):
+            pass
+
+        def stages(self, context):
+            raise ModelError("movenet_thunder: models_tflite/movenet_thunder_int8.tflite is missing")
+
+        def process(self, image, meta):
+            return image
+
+        def close(self):
+            pass
+
+    monkeypatch.setitem(EFFECTS, "needs-model", NeedsAModel)
+    pipeline, controls, _ = make_controls(factory, FakeClock())
+    led_pin = factory.pin(22)
+    pipeline.mode = Mode("broken", ModeSettings("", [EffectSettings("needs-model", NeedsAModel.Params())]))
+    assert pipeline.mode.error
+    controls.frame_shown(pipeline)
+    assert controls.led.state == "error"
+    before = len(led_pin.states)
+    time.sleep(1.1)
+    assert len(led_pin.states) - before >= 2  # flashing, not steady
+    pipeline.mode = Mode("passthrough", Settings().modes["passthrough"])
+    pipeline.capture.lost = "camera 0 unplugged"
+    controls.frame_shown(pipeline)
+    assert controls.led.state == "error"
+    pipeline.capture.lost = None
+    controls.frame_shown(pipeline)
+    time.sleep(0.15)
+    assert controls.led.state == "running" and led_pin.state is True
+    controls.close()

@@ -97,3 +97,34 @@ def test_no_keypoints_unless_asked(receiver):
     assert received(receiver).address == "/pose/event"
     assert pending(receiver) == 0
     sender.close()
+
+
+def test_the_pose_stage_forgets_the_rate_limit_of_visitors_who_left(sender, receiver):
+    """A track the tracker dropped takes its keypoint rate limit with it, so the sender's
+    memory is the people present, not everyone who ever came by (months of visitors)."""
+    from appliance.analysis.pose import PoseStage
+    from appliance.core.frame import FrameMeta
+    from appliance.poses.rules import load_rules
+    from appliance.poses.watch import PoseWatcher
+    from test_poses_data import as_pose
+
+    visitor = as_pose(base())
+
+    class Comes:
+        def __init__(self):
+            self.calls = 0
+
+        def estimate(self, image, region=None):
+            self.calls += 1
+            return [visitor] if self.calls <= 10 else []
+
+    stage = PoseStage(Comes(), PoseWatcher(load_rules()), osc=sender)
+    image = np.zeros((FRAME[1], FRAME[0], 3), np.uint8)
+    seen = set()
+    for i in range(30):
+        result = stage.analyze(image, FrameMeta(i, i / 10, 0.0))
+        seen |= {t.id for t in result.tracks}
+        if i == 9:
+            assert set(sender._last_sent) == seen and seen  # keypoints went out for the visitor
+    assert received(receiver).address.endswith("/keypoints")
+    assert sender._last_sent == {}  # gone with the track

@@ -159,3 +159,4 @@ def test_run_replays_a_recording_and_its_reactions_without_a_camera(show, tmp_pa
     assert result.returncode == 0, result.stderr
     assert "mode aged-film: ended by 60 frames shown" in result.stdout
     assert "reaction: 1 holding t_pose -> mode:aged-film" in result.stderr
+    assert "movenet" not in result.stderr  # the poses came with the frames: no pose model loaded
