@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from appliance.poses.events import PoseEvent, PoseEvents
 from appliance.poses.rules import load_rules
-from test_poses_data import base, both_arms, hide, jitter
+from test_poses_data import base, both_arms, crouch, hide, jitter, stand
 
 RULES = load_rules()
 FPS = 10.0
@@ -48,9 +49,39 @@ def test_a_short_unknown_gap_keeps_the_pose_and_a_long_one_ends_it():
     assert run(long) == [(3, "start"), (15, "end")]  # 1.0 s grace after the first unknown
 
 
-def test_unknown_does_not_count_towards_the_hold():
-    assert run([True, None, True, None, True, None, True]) == []
-    assert run([True, True, None, True, True, True, True]) == [(6, "start")]
+def test_unknown_pauses_the_hold_without_restarting_it():
+    """Known-true time adds up across unknown frames: 3 intervals of 0.1 s reach the 0.3 s hold."""
+    assert run([True, None, True, None, True, None, True]) == [(6, "start")]
+    assert run([True, True, None, True, True, True, True]) == [(4, "start")]
+    assert run([True, None, None, None, None, None, True]) == []  # only 0.1 s of it was seen true
+
+
+def test_unknown_pauses_the_release_without_restarting_it():
+    held = [True] * 4  # start at frame 3
+    assert run(held + [False, None, False, None, False, None, False, None, False]) == [(3, "start"), (12, "end")]
+    assert run(held + [False, None, False, True, False, None, False]) == [(3, "start")]  # a True restarts it
+
+
+def test_a_crouch_held_2_s_with_a_flickering_ankle_is_recognised_for_all_of_it():
+    """The ankle drops below its score every other frame at 20 fps: the verdict is unknown on
+    those frames, which pause the hold: the crouch starts once `hold` seconds of it were seen
+    (twice that on the clock, half the frames being unknown) and lasts until the person stands.
+    Restarting the hold on every unknown frame, it would never start."""
+    fps = 20.0
+    down, up = crouch(base()), stand(base())
+    frames = [up] * 10 + [hide(down, "left_ankle") if i % 2 else down for i in range(40)] + [up] * 20
+    verdicts = [RULES.evaluate(kp)["crouch"] for kp in frames]
+    assert verdicts[10:14] == [True, None, True, None]
+    events = PoseEvents(timing=RULES.timing())
+    out = []
+    for i, verdict in enumerate(verdicts):
+        out += [(e.frame, e.event) for e in events.update(i / fps, i, 7, {"crouch": verdict})]
+    hold, release = RULES.timing().get("crouch", (None, None))
+    hold = events.hold if hold is None else hold
+    release = events.release if release is None else release
+    start_frame = out[0][0]
+    assert out[0][1] == "start" and (start_frame - 10) / fps == pytest.approx(2 * hold, abs=0.5 / fps)
+    assert out[1:] == [(50 + round(release * fps), "end")]  # held through every flicker to the end
 
 
 def test_noisy_real_keypoints_give_one_start_and_one_end():

@@ -3,9 +3,11 @@
 Rules flicker: a keypoint crosses a threshold for one frame, or drops below its score and
 becomes unknown. An installation must not retrigger a sound or effect on every flicker, so a
 pose must hold for `hold` seconds before "start", must be false for `release` seconds before
-"end" (hysteresis in time), and an unknown verdict keeps the current state: it ends a held pose
-only after `grace` seconds of nothing but unknown. Times are the frames' timestamps, so the
-same stream gives the same events live and replayed.
+"end" (hysteresis in time), and an unknown verdict keeps the current state: it pauses the hold
+and release timers (an ankle flickering out of confidence during a held crouch neither restarts
+nor advances them) and ends a held pose only after `grace` seconds of nothing but unknown.
+Each frame's verdict stands for the time since the previous frame. Times are the frames'
+timestamps, so the same stream gives the same events live and replayed.
 """
 
 from __future__ import annotations
@@ -33,8 +35,9 @@ class PoseEvent:
 @dataclass
 class _State:
     active: bool = False
-    true_since: float | None = None
-    false_since: float | None = None
+    streak: bool | None = None   # the last known verdict
+    streak_s: float = 0.0        # seconds of known frames with that verdict, unknown ones paused
+    last_t: float | None = None  # the previous frame's time
     unknown_since: float | None = None
 
 
@@ -75,22 +78,20 @@ class PoseEvents:
 
     def _step(self, s: _State, pose: str, verdict: bool | None, t: float) -> bool:
         """Advance one state; True when it flipped."""
-        hold, release = self._times(pose)
+        dt = t - s.last_t if s.last_t is not None and t > s.last_t else 0.0
+        s.last_t = t
         if verdict is None:
-            s.true_since = None if not s.active else s.true_since
             s.unknown_since = t if s.unknown_since is None else s.unknown_since
             if s.active and t - s.unknown_since >= self.grace:
-                s.active, s.false_since = False, None
+                s.active, s.streak, s.streak_s = False, None, 0.0
                 return True
             return False
         s.unknown_since = None
-        if verdict:
-            s.false_since = None
-            s.true_since = t if s.true_since is None else s.true_since
-            flips = not s.active and t - s.true_since >= hold - 1e-9
+        if verdict == s.streak:
+            s.streak_s += dt
         else:
-            s.true_since = None
-            s.false_since = t if s.false_since is None else s.false_since
-            flips = s.active and t - s.false_since >= release - 1e-9
+            s.streak, s.streak_s = verdict, 0.0
+        hold, release = self._times(pose)
+        flips = verdict != s.active and s.streak_s >= (hold if verdict else release) - 1e-9
         s.active ^= flips
         return flips
