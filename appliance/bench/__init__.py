@@ -2,5 +2,6 @@
 
 Modules: `run` (a mode paced like a camera), `models` (bare invokes), `pose` (the pose stage
 against its bare invoke), `style` (keyframes, carry-forward, flicker), `memory` (peak RSS, soak,
-start-up, each in a fresh process), `budgets` (`--all`), `report` (the Markdown tables).
+start-up, each in a fresh process), `people` (the clip's walkers found by the pose stage, against
+the clip's own ground truth in `truth`), `budgets` (`--all`), `report` (the Markdown tables).
 """

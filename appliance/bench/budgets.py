@@ -13,9 +13,11 @@ from typing import Any, Callable
 
 from appliance.bench.memory import in_fresh_process
 from appliance.bench.models import bench_models, model_lines
+from appliance.bench.people import people_lines, pose_recall
 from appliance.bench.pose import pose_stage_bench, pose_stage_lines
 from appliance.bench.run import clip_frames, machine_info, run_bench, sample_frames
 from appliance.bench.style import style_bench, style_lines
+from appliance.bench.truth import read_clip
 from appliance.config import Settings
 from appliance.models.manifest import ModelStore, resolve_threads
 
@@ -46,6 +48,9 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
         say(line)
     report["pose_stage"] = pose_stage_bench(settings, clip_frames(60, 40), max(runs, 20))
     for line in pose_stage_lines(report["pose_stage"]):
+        say(line)
+    report["people"] = pose_recall(settings, read_clip())
+    for line in people_lines(report["people"]):
         say(line)
     report["style"] = style_bench(settings, clip_frames(max(8, min(20, frames)), 40), runs=max(3, runs // 3))
     for line in style_lines(report["style"]):

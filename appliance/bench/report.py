@@ -164,9 +164,23 @@ def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
         if "error" not in r:
             out.append(_check(f"start-up to first frame, first mode {mode}", f"{r['startup_s']:.2f} s",
                               f"<= {STARTUP_S:.0f} s", r["startup_s"] <= STARTUP_S))
+    out += people_budgets(report)
     errors = [f"{part}: {r['error']}" for part, r in (*memory.items(), *report["startup"].items()) if "error" in r]
     out.extend(_check(e, "failed", "-", False) for e in errors)
     return out
+
+
+def people_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Every visitor found: the clip's walkers with a pose on them, and where its keypoints land
+    (absent from runs made before it was measured)."""
+    p = report.get("people")
+    if not p:
+        return []
+    return [_check(f"walkers >= {p['min_height_px']} px with a pose on them ({p['model']})",
+                   f"{p['recall']:.2f} ({p['found']} of {p['walker_frames']} walker-frames)", ">= 0.85",
+                   p["recall"] >= 0.85),
+            _check("keypoints of those poses on the walkers", f"{p['keypoints_on_walkers']:.2f} of "
+                   f"{p['keypoints']} keypoints", ">= 0.85", p["keypoints_on_walkers"] >= 0.85)]
 
 
 def markdown(report: dict[str, Any], json_name: str = "") -> str:

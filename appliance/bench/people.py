@@ -1,0 +1,72 @@
+"""Every visitor found: how many of the sample clip's walkers the pose stage finds.
+
+The ground truth is the clip's own (`appliance.bench.truth`): every walker at least 60 px tall
+(768x576, the scale of visitors 5-8 m from a Pi camera at 640x480). A walker counts as found in a
+frame when a pose the configured model returns there (score above the model's own threshold)
+has a box covering at least a quarter of the walker's box. Of the keypoints of the poses that
+found someone (score >= 0.3), the share inside the walker mask says they land on people.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from appliance.analysis.pose import pose_estimator
+from appliance.bench.truth import Walker, walker_masks, walkers
+from appliance.config import Settings
+from appliance.core.stages import AnalysisContext
+
+MIN_HEIGHT = 60
+COVER = 0.25          # of the walker's box, under a pose's box
+KEYPOINT_SCORE = 0.3  # keypoints counted for landing on people
+
+
+def covered(walker: Walker, box: tuple[float, float, float, float]) -> float:
+    """The share of the walker's box under `box`."""
+    x0, y0, x1, y1 = walker.box
+    w = max(0.0, min(x1, box[2]) - max(x0, box[0]))
+    h = max(0.0, min(y1, box[3]) - max(y0, box[1]))
+    return w * h / max(1, (x1 - x0) * (y1 - y0))
+
+
+def keypoints_on(poses: list, mask: np.ndarray) -> tuple[int, int]:
+    """(confident keypoints inside `mask`, confident keypoints) over `poses`."""
+    inside = total = 0
+    h, w = mask.shape
+    for pose in poses:
+        kp = pose.keypoints[pose.keypoints[:, 2] >= KEYPOINT_SCORE]
+        x = np.clip(np.round(kp[:, 0]).astype(int), 0, w - 1)
+        y = np.clip(np.round(kp[:, 1]).astype(int), 0, h - 1)
+        inside += int(mask[y, x].sum())
+        total += len(kp)
+    return inside, total
+
+
+def pose_recall(settings: Settings, frames: tuple[np.ndarray, ...], estimator: Any = None) -> dict[str, Any]:
+    """The configured pose model (or `estimator`), as the live stage runs it, on every frame."""
+    estimator = estimator or pose_estimator(AnalysisContext(settings))
+    masks = walker_masks(frames)
+    truth = walkers(masks, MIN_HEIGHT)
+    by_frame: dict[int, list[Walker]] = {}
+    for walker in truth:
+        by_frame.setdefault(walker.frame, []).append(walker)
+    found = inside = total = 0
+    for index, frame in enumerate(frames):
+        poses = estimator.estimate(frame)
+        on_someone = [p for p in poses if any(covered(w, p.box) >= COVER for w in by_frame.get(index, []))]
+        found += sum(any(covered(w, p.box) >= COVER for p in poses) for w in by_frame.get(index, []))
+        i, t = keypoints_on(on_someone, masks[index])
+        inside, total = inside + i, total + t
+    return {"model": settings.models.pose, "walker_frames": len(truth), "found": found,
+            "recall": round(found / max(1, len(truth)), 3),
+            "keypoints_on_walkers": round(inside / max(1, total), 3), "keypoints": total,
+            "min_height_px": MIN_HEIGHT, "frame_size": list(frames[0].shape[1::-1])}
+
+
+def people_lines(result: dict[str, Any]) -> list[str]:
+    return [f"walkers found by the pose stage ({result['model']}): {result['found']} of "
+            f"{result['walker_frames']} walker-frames >= {result['min_height_px']} px = "
+            f"{result['recall']:.2f} (goal 0.85); keypoints on walkers {result['keypoints_on_walkers']:.2f} "
+            f"(goal 0.85)"]
