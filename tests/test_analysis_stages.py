@@ -105,19 +105,23 @@ def test_pose_stage_finds_tracked_people_on_the_clip():
 
 
 def test_mask_stage_is_high_on_posed_people_and_low_where_nobody_walks():
-    """meet (made for video calls, a person filling the frame) is weaker on this clip's
-    small, distant walkers: most of their keypoints are on the mask, not all (the anonymizer
-    does not rely on the mask alone); where nobody ever walks it stays low."""
-    from appliance.effects.skeleton import people
+    """meet (made for video calls, a person filling the frame) covers the nearer walkers (80 px
+    and taller at 640x480: most of their keypoints are on the mask) and misses most of the small,
+    distant ones the pose stage now finds too (under half of all keypoints; the anonymizer does
+    not rely on the mask alone, and #14's masks for far visitors are still to come); where nobody
+    ever walks it stays low."""
+    from appliance.paint.bodies import body_size, people, visible
     on = total = 0
     for mask, result in zip(masks(), pose_results()):
         assert mask.shape == (480, 640) and mask.dtype == np.float32
         for _, kp in people(result):
+            if body_size(kp, visible(kp, 0.3)) < 80:
+                continue
             for x, y, s in kp:
                 if s >= 0.3 and 0 <= int(y) < 480 and 0 <= int(x) < 640:
                     total += 1
                     on += mask[int(y), int(x)] >= 0.2
-    assert total > 1000 and on / total > 0.55
+    assert total > 1000 and on / total > 0.7
     nobody = ~walkers().any(axis=0)
     assert np.mean([(m[nobody] < 0.2).mean() for m in masks()]) > 0.9
 

@@ -33,10 +33,14 @@ def test_the_pose_command_output_reads_back_line_for_line(tmp_path, cli_lines):
 
 
 def test_the_recorder_writes_what_the_pose_command_prints(tmp_path, cli_lines):
+    from appliance.analysis.pose import pose_estimator
+    from appliance.core.stages import AnalysisContext
+    from test_poses_data import clip
     path = tmp_path / "live.jsonl"
+    estimator = pose_estimator(AnalysisContext())  # as the command and the live stage look
     with PoseRecorder(path) as recorder:
-        for index, poses in enumerate(multipose_frames()[:40]):
-            recorder.write(index, index / FPS, list(poses))
+        for index, frame in enumerate(clip()[:40]):
+            recorder.write(index, index / FPS, estimator.estimate(frame))
     assert path.read_text().splitlines() == cli_lines
 
 

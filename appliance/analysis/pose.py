@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import logging
+import time
 from pathlib import Path
 from typing import Callable
 
@@ -24,6 +25,7 @@ from appliance.core.registry import register_stage
 from appliance.core.results import PoseResult
 from appliance.core.stages import AnalysisContext, StageRequest
 from appliance.errors import ConfigError
+from appliance.models.pose import decode_movenet_multi
 from appliance.poses.events import PoseEvent
 from appliance.poses.recording import RecordedFrame
 from appliance.poses.rules import load_rules
@@ -31,6 +33,9 @@ from appliance.poses.teach import PoseExamples, teach_from_frames
 from appliance.poses.watch import PoseWatcher
 
 log = logging.getLogger(__name__)
+
+STILL_SCORE = 0.3  # a pose this sure keeps its place in the next frame's crops, moving or not
+WHOLE_FRAME = 0.5  # a region over half the frame (no background learned yet): look at all of it
 
 
 def load_examples(settings: PoseSettings, state_dir: Path | None) -> PoseExamples:
@@ -177,11 +182,51 @@ def build_pose_stage(settings: Settings, state_dir: Path | None, estimator=None,
 
 
 def pose_estimator(context: AnalysisContext, follow: bool = True):
-    """The configured pose model, or None when the source brings its own poses."""
+    """The configured pose model, or None when the source brings its own poses. With `follow`
+    (the live stage), a single-person model follows its person with crops, and the multi-person
+    model looks where people move (`[models] pose_crops = "motion"`)."""
     if context.recorded_poses:
         return None
-    from appliance.models.pose import create_estimator
-    return create_estimator(context.store, context.settings.models.pose, follow=follow)
+    from appliance.models.pose import PoseModel, create_estimator
+    models = context.settings.models
+    estimator = create_estimator(context.store, models.pose, follow=follow)
+    if follow and models.pose_crops == "motion" and isinstance(estimator, PoseModel) \
+            and estimator.decode is decode_movenet_multi:
+        return RegionPose(estimator)
+    return estimator
+
+
+class RegionPose:
+    """The multi-person model shown where people are: the moving regions of the frame and the
+    poses found in the previous one (visitors who stopped moving), cropped and packed into one
+    input, for the cost of the one invoke the whole frame costs. With nobody there (an empty
+    room), or with most of the frame moving (the first frames, before the room is learned, or the
+    light changing), it looks at the whole frame."""
+
+    def __init__(self, model):
+        from appliance.analysis.motion import MotionRegions
+        from appliance.models.mosaic import Mosaic
+        self.model = model
+        self.name = model.name
+        self.motion = MotionRegions()
+        self.mosaic = Mosaic(model)
+        self.last: list = []
+        self.regions_ms = 0.0
+
+    def estimate(self, image_bgr: np.ndarray, region=None) -> list:
+        from appliance.analysis.motion import area, joined
+        started = time.perf_counter()
+        regions = self.motion.regions(image_bgr)
+        regions = joined(regions + [p.box for p in self.last if p.score >= STILL_SCORE])
+        regions.sort(key=lambda b: b[1] - b[3])  # tallest first: they fill the tiles
+        self.regions_ms = (time.perf_counter() - started) * 1000.0  # for the bench
+        h, w = image_bgr.shape[:2]
+        if not regions or area(regions[0]) > WHOLE_FRAME * w * h:  # nobody, or the light changed
+            poses = self.model.estimate(image_bgr)
+        else:
+            poses = self.mosaic.estimate(image_bgr, regions)
+        self.last = poses
+        return poses
 
 
 @register_stage("pose")

@@ -52,16 +52,19 @@ def pose_recall(settings: Settings, frames: tuple[np.ndarray, ...], estimator: A
     by_frame: dict[int, list[Walker]] = {}
     for walker in truth:
         by_frame.setdefault(walker.frame, []).append(walker)
-    found = inside = total = 0
+    found = inside = total = stray = 0
     for index, frame in enumerate(frames):
         poses = estimator.estimate(frame)
         on_someone = [p for p in poses if any(covered(w, p.box) >= COVER for w in by_frame.get(index, []))]
+        stray += sum(not masks[index][int(p.box[1]):int(p.box[3]) + 1, int(p.box[0]):int(p.box[2]) + 1].any()
+                     for p in poses)
         found += sum(any(covered(w, p.box) >= COVER for p in poses) for w in by_frame.get(index, []))
         i, t = keypoints_on(on_someone, masks[index])
         inside, total = inside + i, total + t
     return {"model": settings.models.pose, "walker_frames": len(truth), "found": found,
             "recall": round(found / max(1, len(truth)), 3),
             "keypoints_on_walkers": round(inside / max(1, total), 3), "keypoints": total,
+            "poses_on_nobody": stray, "poses_on_nobody_per_frame": round(stray / len(frames), 3),
             "min_height_px": MIN_HEIGHT, "frame_size": list(frames[0].shape[1::-1])}
 
 
@@ -69,4 +72,4 @@ def people_lines(result: dict[str, Any]) -> list[str]:
     return [f"walkers found by the pose stage ({result['model']}): {result['found']} of "
             f"{result['walker_frames']} walker-frames >= {result['min_height_px']} px = "
             f"{result['recall']:.2f} (goal 0.85); keypoints on walkers {result['keypoints_on_walkers']:.2f} "
-            f"(goal 0.85)"]
+            f"(goal 0.85); poses where nobody walks {result['poses_on_nobody_per_frame']:.2f} a frame"]

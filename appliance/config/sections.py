@@ -73,6 +73,10 @@ class ModelSettings:
     edgetpu: str = setting("auto", choices=("auto", "off"),
                            help="use NAME_edgetpu.tflite beside a model when a Coral is present")
     pose: str = setting("movenet_multipose", help="pose model (see `appliance models list`)")
+    pose_crops: str = setting("motion", choices=("motion", "whole"),
+                              help="motion: the multi-person model is shown the regions where people "
+                                   "move, cropped and packed into its input (far visitors found); "
+                                   "whole: the whole frame, shrunk to the model's input")
     low_memory: str = setting("auto", choices=("auto", "on", "off"),
                               help="on: the style networks run without XNNPACK (about 200 MB less "
                                    "with a style mode shown, keyframes about 2x slower); auto: on "

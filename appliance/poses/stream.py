@@ -34,8 +34,8 @@ def _replay(spec: str) -> Iterator[RecordedFrame]:
 
 
 def _estimate(spec: str, settings: Settings, model: str | None) -> Iterator[RecordedFrame]:
-    from appliance.models.manifest import ModelStore
-    from appliance.models.pose import create_estimator
+    from appliance.analysis.pose import pose_estimator
+    from appliance.core.stages import AnalysisContext
     from appliance.sources import create_source
 
     s = settings.source
@@ -43,7 +43,9 @@ def _estimate(spec: str, settings: Settings, model: str | None) -> Iterator[Reco
         source = create_source(spec, width=s.width, height=s.height, fps=s.fps)
     except ValueError as exc:
         raise ConfigError([f"SOURCE: {exc}"]) from None
-    estimator = create_estimator(ModelStore.from_settings(settings.models), model or settings.models.pose)
+    if model:
+        settings.models.pose = model
+    estimator = pose_estimator(AnalysisContext(settings))  # exactly as the live pose stage looks
     source.open()
     started = time.monotonic()
     try:

@@ -48,8 +48,8 @@ def test_the_pose_stage_allocates_nothing_picture_sized_per_frame(walking, tmp_p
 def test_a_per_frame_copy_of_the_input_is_caught(walking, tmp_path):
     """The same measurement sees a picture-sized allocation when one is there."""
     analyzer = live_pose_stage(tmp_path)
-    fill = analyzer.estimator.letterbox.fill
-    analyzer.estimator.letterbox.fill = lambda image, region=None: fill(image, region).copy()
+    estimate = analyzer.estimator.estimate
+    analyzer.estimator.estimate = lambda image, region=None: estimate(image.copy())
     assert allocations(analyzer, walking, 5)["picture_sized_allocations"]
 
 

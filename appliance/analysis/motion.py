@@ -1,0 +1,96 @@
+"""Where people are moving: person-sized foreground regions from a learned background.
+
+The camera never moves, so a background model (OpenCV's MOG2, at 384 px wide: a few ms a
+frame) tells where visitors are, near or far, before any network runs. The pose stage crops
+those regions and shows them to the pose model large (`appliance.models.mosaic`), instead of
+shrinking the whole room into the model's 256x256 input, where a visitor 6 m away is ~25 px.
+
+Shadows count as foreground: a walker's legs are often only a shadow-strength change against
+grass or paving, and losing them loses the person. Regions that overlap are joined, so a
+visitor split into head and body by the model of the room is one region.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from appliance.core.lazy import cv2
+
+WORK_WIDTH = 384         # the background is learned this wide
+HISTORY = 200            # frames of memory (20 s at 10 analysed frames a second)
+MIN_HEIGHT_PX = 30       # regions shorter than this (full-size pixels) are noise, not people
+MIN_AREA = 40            # pixels at the working size
+JOIN_OVERLAP = 0.3       # of the smaller box: two regions this much overlapping are one
+Box = tuple[float, float, float, float]
+
+
+class MotionRegions:
+    """Person-sized moving regions of each frame, in frame pixels, tallest first. The working
+    buffers are kept from frame to frame: nothing picture-sized is allocated per frame."""
+
+    def __init__(self, history: int = HISTORY):
+        self.subtractor = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=16,
+                                                             detectShadows=True)
+        self.open = np.ones((3, 3), np.uint8)
+        self.grow = np.ones((7, 7), np.uint8)
+        self.size: tuple[int, int] | None = None
+
+    def _prepare(self, w: int, h: int) -> float:
+        scale = WORK_WIDTH / w if w > WORK_WIDTH else 1.0
+        size = (round(w * scale), round(h * scale))
+        if size != self.size:  # a new frame size: new buffers, and the room learned afresh
+            self.size = size
+            self.small = np.empty((size[1], size[0], 3), np.uint8)
+            self.mask = np.empty((size[1], size[0]), np.uint8)
+            self.foreground = np.empty((size[1], size[0]), np.uint8)
+            self.labels = np.empty((size[1], size[0]), np.int32)
+            self.subtractor.clear()
+        return scale
+
+    def regions(self, image_bgr: np.ndarray) -> list[Box]:
+        h, w = image_bgr.shape[:2]
+        scale = self._prepare(w, h)
+        cv2.resize(image_bgr, self.size, dst=self.small, interpolation=cv2.INTER_AREA)
+        self.subtractor.apply(self.small, self.mask)  # 255 moving, 127 its shadow, 0 the room
+        cv2.threshold(self.mask, 126, 1, cv2.THRESH_BINARY, dst=self.foreground)
+        cv2.morphologyEx(self.foreground, cv2.MORPH_OPEN, self.open, dst=self.foreground)
+        cv2.dilate(self.foreground, self.grow, dst=self.foreground)
+        count, _, stats, _ = cv2.connectedComponentsWithStats(self.foreground, labels=self.labels)
+        boxes = [(x / scale, y / scale, (x + bw) / scale, (y + bh) / scale)
+                 for x, y, bw, bh, area in stats[1:count].tolist()
+                 if bh / scale >= MIN_HEIGHT_PX and area >= MIN_AREA]
+        return sorted(joined(boxes), key=lambda b: b[1] - b[3])
+
+
+def joined(boxes: list[Box]) -> list[Box]:
+    """Boxes with every pair overlapping by JOIN_OVERLAP of the smaller replaced by their union."""
+    boxes = list(boxes)
+    merged = True
+    while merged:
+        merged = False
+        for a in range(len(boxes)):
+            for b in range(a + 1, len(boxes)):
+                if overlap(boxes[a], boxes[b]) > JOIN_OVERLAP:
+                    boxes[a] = union(boxes[a], boxes.pop(b))
+                    merged = True
+                    break
+            if merged:
+                break
+    return boxes
+
+
+def area(box: Box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def overlap(a: Box, b: Box) -> float:
+    """Intersection over the smaller box's area."""
+    iw = min(a[2], b[2]) - max(a[0], b[0])
+    ih = min(a[3], b[3]) - max(a[1], b[1])
+    if iw <= 0 or ih <= 0:
+        return 0.0
+    return iw * ih / max(1e-6, min(area(a), area(b)))
+
+
+def union(a: Box, b: Box) -> Box:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
