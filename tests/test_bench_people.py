@@ -102,3 +102,16 @@ def covered_box(a, b) -> float:
 def overlap_iou(a, b) -> float:
     from appliance.poses.keypoints import box_iou
     return box_iou(a, b)
+
+
+def test_far_visitors_are_found_where_the_whole_frame_misses_them():
+    """People 90 px tall at 640x480, cut from the clip and walking across the empty room, alone
+    and in pairs: the live stage (motion crops) places their keypoints; shrinking the whole
+    frame into the model's input does not."""
+    from appliance.bench.far import far_visitors
+    result = far_visitors(Settings(), clip())
+    assert result["visitors"] >= 4
+    assert result["alone"]["pck"] >= 0.75 and result["pairs"]["pck"] >= 0.75
+    whole = Settings()
+    whole.models.pose_crops = "whole"
+    assert far_visitors(whole, clip())["alone"]["pck"] < 0.4

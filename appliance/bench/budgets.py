@@ -11,6 +11,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable
 
+from appliance.bench.far import far_lines, far_visitors
 from appliance.bench.memory import in_fresh_process
 from appliance.bench.models import bench_models, model_lines
 from appliance.bench.people import people_lines, pose_recall
@@ -49,8 +50,10 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     report["pose_stage"] = pose_stage_bench(settings, clip_frames(60, 40), max(runs, 20))
     for line in pose_stage_lines(report["pose_stage"]):
         say(line)
-    report["people"] = pose_recall(settings, read_clip())
-    for line in people_lines(report["people"]):
+    clip = read_clip()
+    report["people"] = pose_recall(settings, clip)
+    report["far_visitors"] = far_visitors(settings, clip)
+    for line in people_lines(report["people"]) + far_lines(report["far_visitors"]):
         say(line)
     report["style"] = style_bench(settings, clip_frames(max(8, min(20, frames)), 40), runs=max(3, runs // 3))
     for line in style_lines(report["style"]):

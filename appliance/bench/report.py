@@ -182,6 +182,12 @@ def people_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
                            f"{stage['pose_and_mask_over_bare']:.2f}x ({stage['stage']['median_ms']:.1f} + "
                            f"{stage['mask_stage']['median_ms']:.1f} ms; {stage['regions']['median_ms']:.1f} ms of it "
                            f"finding where people are)", "<= 2x", stage["pose_and_mask_over_bare"] <= 2.0))
+    far = report.get("far_visitors")
+    if far:
+        rows += [_check(f"far visitors ({far['height_px']} px at 640x480) {label}, PCK@0.2",
+                        f"{far[label]['pck']:.2f} ({far[label]['keypoints']} keypoints of {far['visitors']} "
+                        f"people from the clip)", ">= 0.75", far[label]["pck"] >= 0.75)
+                 for label in ("alone", "pairs")]
     if not p:
         return rows
     return rows + [_check(f"walkers >= {p['min_height_px']} px with a pose on them ({p['model']})",
