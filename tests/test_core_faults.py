@@ -95,30 +95,9 @@ def test_a_file_that_breaks_mid_run_ends_it_instead_of_retrying():
 
 
 def test_a_mode_whose_model_is_missing_shows_a_card_and_the_buttons_still_work(monkeypatch):
-    from dataclasses import dataclass as _dataclass
-
     from appliance.config import EffectSettings, ModeSettings
     from appliance.core.registry import EFFECTS
-    from appliance.errors import ModelError
-
-    class NeedsAModel:
-        name = "needs-model"
-
-        @_dataclass
-        class Params:
-            pass
-
-        def __init__(self, params):
-            pass
-
-        def stages(self, context):
-            raise ModelError("movenet_thunder: models_tflite/movenet_thunder_int8.tflite is missing")
-
-        def process(self, image, meta):
-            return image
-
-        def close(self):
-            pass
+    from stagekit import NeedsAModel
 
     monkeypatch.setitem(EFFECTS, "needs-model", NeedsAModel)
     modes = Settings().modes

@@ -138,31 +138,10 @@ def test_without_gpio_hardware_the_appliance_runs_on(monkeypatch, caplog):
 def test_led_says_error_while_the_mode_cannot_run_or_the_camera_is_lost(factory, monkeypatch):
     """The "error" pattern (one short flash a second) is what an installer sees from across the
     room when the screen shows a card: a mode whose model is missing, or a lost camera."""
-    from dataclasses import dataclass
-
     from appliance.config import EffectSettings, ModeSettings
     from appliance.core.modes import Mode
     from appliance.core.registry import EFFECTS
-    from appliance.errors import ModelError
-
-    class NeedsAModel:
-        name = "needs-model"
-
-        @dataclass
-        class Params:
-            pass
-
-        def __init__(self, params):
-            pass
-
-        def stages(self, context):
-            raise ModelError("movenet_thunder: models_tflite/movenet_thunder_int8.tflite is missing")
-
-        def process(self, image, meta):
-            return image
-
-        def close(self):
-            pass
+    from stagekit import NeedsAModel
 
     monkeypatch.setitem(EFFECTS, "needs-model", NeedsAModel)
     pipeline, controls, _ = make_controls(factory, FakeClock())
