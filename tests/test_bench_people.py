@@ -8,10 +8,9 @@ import functools
 import numpy as np
 
 from appliance.bench.people import pose_recall
-from appliance.bench.truth import walker_masks, walkers
+from appliance.bench.truth import read_clip, walker_masks, walkers
 from appliance.config import Settings
-from appliance.poses.keypoints import Pose
-from walkers import read_clip
+from appliance.poses.keypoints import Pose, box_iou, coverage
 
 
 @functools.cache
@@ -83,25 +82,14 @@ def test_a_pose_found_in_a_tile_lands_where_the_whole_frame_puts_it():
     frame = clip()[110]  # a walker near the camera, clearly found by every model
     model = create_estimator(AnalysisContext().store, "movenet_multipose")
     whole = max(model.estimate(frame), key=lambda p: p.box[3] - p.box[1])
-    others = [w.box for w in truth() if w.frame == 110 and covered_box(w.box, whole.box) < 0.1]
+    others = [w.box for w in truth() if w.frame == 110 and coverage(w.box, whole.box) < 0.1]
     mosaic = Mosaic(model)
     for regions in ([whole.box], [whole.box] + others[:5]):
-        found = max(mosaic.estimate(frame, regions), key=lambda p: overlap_iou(p.box, whole.box))
+        found = max(mosaic.estimate(frame, regions), key=lambda p: box_iou(p.box, whole.box))
         both = (found.keypoints[:, 2] > 0.3) & (whole.keypoints[:, 2] > 0.3)
         assert both.sum() >= 10
         error = np.linalg.norm(found.keypoints[both, :2] - whole.keypoints[both, :2], axis=1)
         assert np.median(error) < 0.05 * (whole.box[3] - whole.box[1]), (len(regions), np.median(error))
-
-
-def covered_box(a, b) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    return iw * ih / max(1.0, (a[2] - a[0]) * (a[3] - a[1]))
-
-
-def overlap_iou(a, b) -> float:
-    from appliance.poses.keypoints import box_iou
-    return box_iou(a, b)
 
 
 def test_far_visitors_are_found_where_the_whole_frame_misses_them():

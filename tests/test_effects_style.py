@@ -17,7 +17,7 @@ from appliance.core.stages import AnalysisContext
 
 from conftest import ART
 from stagekit import built_stages
-from walkers import read_clip
+from appliance.bench.truth import read_clip
 
 KANDINSKY = ART / "kandinsky-yellow-red-blue-1925.jpg"
 SIZE = (640, 480)

@@ -16,7 +16,7 @@ from appliance.models.pose import create_estimator, decode_movenet_multi, pose_m
 from appliance.models.runtime import available_runtimes, load_runtime
 
 from conftest import run_cli
-from walkers import person_boxes, read_clip, walker_masks
+from appliance.bench.truth import person_boxes, read_clip, walker_masks
 
 RUNTIMES = available_runtimes()
 MODELS = list(load_manifest(default_models_dir()))

@@ -16,8 +16,8 @@ import numpy as np
 from appliance.models.manifest import ModelStore
 from appliance.models.pose import create_estimator
 from appliance.poses.keypoints import KEYPOINTS, Pose, box_of
-from walkers import person_boxes, read_clip  # noqa: F401  (person_boxes: used by other tests)
-from walkers import walker_masks as _walker_masks
+from appliance.bench.truth import person_boxes, read_clip
+from appliance.bench.truth import walker_masks as _walker_masks
 
 K = {name: i for i, name in enumerate(KEYPOINTS)}
 FPS = 10.0  # the bundled clip
@@ -36,7 +36,7 @@ def multipose_frames() -> tuple[tuple[Pose, ...], ...]:
 
 
 def walker_masks() -> np.ndarray:
-    """Where people walk, per frame (see walkers.py)."""
+    """Where people walk, per frame (see appliance/bench/truth.py)."""
     return _walker_masks(clip())
 
 

@@ -15,13 +15,13 @@ from __future__ import annotations
 import numpy as np
 
 from appliance.core.lazy import cv2
+from appliance.poses.keypoints import Box, box_area, box_intersection
 
 WORK_WIDTH = 384         # the background is learned this wide
 HISTORY = 200            # frames of memory (20 s at 10 analysed frames a second)
 MIN_HEIGHT_PX = 30       # regions shorter than this (full-size pixels) are noise, not people
 MIN_AREA = 40            # pixels at the working size
 JOIN_OVERLAP = 0.3       # of the smaller box: two regions this much overlapping are one
-Box = tuple[float, float, float, float]
 
 
 class MotionRegions:
@@ -47,7 +47,8 @@ class MotionRegions:
             self.subtractor.clear()
         return scale
 
-    def regions(self, image_bgr: np.ndarray) -> list[Box]:
+    def regions(self, image_bgr: np.ndarray, also: list[Box] | None = None) -> list[Box]:
+        """The moving regions, joined with `also` (where people were seen last), tallest first."""
         h, w = image_bgr.shape[:2]
         scale = self._prepare(w, h)
         cv2.resize(image_bgr, self.size, dst=self.small, interpolation=cv2.INTER_AREA)
@@ -59,7 +60,8 @@ class MotionRegions:
         boxes = [(x / scale, y / scale, (x + bw) / scale, (y + bh) / scale)
                  for x, y, bw, bh, area in stats[1:count].tolist()
                  if bh / scale >= MIN_HEIGHT_PX and area >= MIN_AREA]
-        return sorted(joined(boxes), key=lambda b: b[1] - b[3])
+        # motion's fragments of one person are joined first, then with where people were seen
+        return sorted(joined(joined(boxes) + list(also or [])), key=lambda b: b[1] - b[3])
 
 
 def joined(boxes: list[Box]) -> list[Box]:
@@ -79,17 +81,9 @@ def joined(boxes: list[Box]) -> list[Box]:
     return boxes
 
 
-def area(box: Box) -> float:
-    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
-
-
 def overlap(a: Box, b: Box) -> float:
     """Intersection over the smaller box's area."""
-    iw = min(a[2], b[2]) - max(a[0], b[0])
-    ih = min(a[3], b[3]) - max(a[1], b[1])
-    if iw <= 0 or ih <= 0:
-        return 0.0
-    return iw * ih / max(1e-6, min(area(a), area(b)))
+    return box_intersection(a, b) / max(1e-6, min(box_area(a), box_area(b)))
 
 
 def union(a: Box, b: Box) -> Box:

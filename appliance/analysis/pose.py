@@ -25,8 +25,8 @@ from appliance.core.registry import register_stage
 from appliance.core.results import PoseResult
 from appliance.core.stages import AnalysisContext, StageRequest
 from appliance.errors import ConfigError
-from appliance.models.pose import decode_movenet_multi
 from appliance.poses.events import PoseEvent
+from appliance.poses.keypoints import box_area
 from appliance.poses.recording import RecordedFrame
 from appliance.poses.rules import load_rules
 from appliance.poses.teach import PoseExamples, teach_from_frames
@@ -187,13 +187,11 @@ def pose_estimator(context: AnalysisContext, follow: bool = True):
     model looks where people move (`[models] pose_crops = "motion"`)."""
     if context.recorded_poses:
         return None
-    from appliance.models.pose import PoseModel, create_estimator
+    from appliance.models.pose import create_estimator
     models = context.settings.models
     estimator = create_estimator(context.store, models.pose, follow=follow)
-    if follow and models.pose_crops == "motion" and isinstance(estimator, PoseModel) \
-            and estimator.decode is decode_movenet_multi:
-        return RegionPose(estimator)
-    return estimator
+    multi = context.store.entries[models.pose].task == "pose_multi"  # known: create_estimator checked
+    return RegionPose(estimator) if follow and multi and models.pose_crops == "motion" else estimator
 
 
 class RegionPose:
@@ -214,14 +212,11 @@ class RegionPose:
         self.regions_ms = 0.0
 
     def estimate(self, image_bgr: np.ndarray, region=None) -> list:
-        from appliance.analysis.motion import area, joined
         started = time.perf_counter()
-        regions = self.motion.regions(image_bgr)
-        regions = joined(regions + [p.box for p in self.last if p.score >= STILL_SCORE])
-        regions.sort(key=lambda b: b[1] - b[3])  # tallest first: they fill the tiles
+        regions = self.motion.regions(image_bgr, [p.box for p in self.last if p.score >= STILL_SCORE])
         self.regions_ms = (time.perf_counter() - started) * 1000.0  # for the bench
         h, w = image_bgr.shape[:2]
-        if not regions or area(regions[0]) > WHOLE_FRAME * w * h:  # nobody, or the light changed
+        if not regions or box_area(regions[0]) > WHOLE_FRAME * w * h:  # nobody, or the light changed
             poses = self.model.estimate(image_bgr)
         else:
             poses = self.mosaic.estimate(image_bgr, regions)

@@ -17,18 +17,11 @@ from appliance.analysis.pose import pose_estimator
 from appliance.bench.truth import Walker, walker_masks, walkers
 from appliance.config import Settings
 from appliance.core.stages import AnalysisContext
+from appliance.poses.keypoints import coverage
 
 MIN_HEIGHT = 60
 COVER = 0.25          # of the walker's box, under a pose's box
 KEYPOINT_SCORE = 0.3  # keypoints counted for landing on people
-
-
-def covered(walker: Walker, box: tuple[float, float, float, float]) -> float:
-    """The share of the walker's box under `box`."""
-    x0, y0, x1, y1 = walker.box
-    w = max(0.0, min(x1, box[2]) - max(x0, box[0]))
-    h = max(0.0, min(y1, box[3]) - max(y0, box[1]))
-    return w * h / max(1, (x1 - x0) * (y1 - y0))
 
 
 def keypoints_on(poses: list, mask: np.ndarray) -> tuple[int, int]:
@@ -55,10 +48,11 @@ def pose_recall(settings: Settings, frames: tuple[np.ndarray, ...], estimator: A
     found = inside = total = stray = 0
     for index, frame in enumerate(frames):
         poses = estimator.estimate(frame)
-        on_someone = [p for p in poses if any(covered(w, p.box) >= COVER for w in by_frame.get(index, []))]
+        hits = [[coverage(w.box, p.box) >= COVER for p in poses] for w in by_frame.get(index, [])]
+        found += sum(any(row) for row in hits)
+        on_someone = [p for j, p in enumerate(poses) if any(row[j] for row in hits)]
         stray += sum(not masks[index][int(p.box[1]):int(p.box[3]) + 1, int(p.box[0]):int(p.box[2]) + 1].any()
                      for p in poses)
-        found += sum(any(covered(w, p.box) >= COVER for p in poses) for w in by_frame.get(index, []))
         i, t = keypoints_on(on_someone, masks[index])
         inside, total = inside + i, total + t
     return {"model": settings.models.pose, "walker_frames": len(truth), "found": found,

@@ -40,9 +40,24 @@ def box_of(keypoints: np.ndarray, min_score: float = 0.2) -> tuple[float, float,
             float(seen[:, 0].max()), float(seen[:, 1].max()))
 
 
-def box_iou(a: tuple[float, ...], b: tuple[float, ...]) -> float:
-    iw = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
-    ih = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
-    inter = iw * ih
-    union = (a[2] - a[0]) * (a[3] - a[1]) + (b[2] - b[0]) * (b[3] - b[1]) - inter
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in frame pixels
+
+
+def box_area(box: Box) -> float:
+    return max(0.0, box[2] - box[0]) * max(0.0, box[3] - box[1])
+
+
+def box_intersection(a: Box, b: Box) -> float:
+    """The area two boxes share."""
+    return box_area((max(a[0], b[0]), max(a[1], b[1]), min(a[2], b[2]), min(a[3], b[3])))
+
+
+def coverage(a: Box, b: Box) -> float:
+    """The share of box `a` that box `b` covers."""
+    return box_intersection(a, b) / max(1e-6, box_area(a))
+
+
+def box_iou(a: Box, b: Box) -> float:
+    inter = box_intersection(a, b)
+    union = box_area(a) + box_area(b) - inter
     return inter / union if union > 0 else 0.0
