@@ -98,7 +98,9 @@ def paste(scene: np.ndarray, cut: Cutout, x: float, y: float) -> np.ndarray:
     mask = cv2.resize(cut.mask.astype(np.uint8), (w, HEIGHT_PX), interpolation=cv2.INTER_NEAREST) > 0
     left, top = int(round(x - w / 2)), int(round(y - HEIGHT_PX))
     view = scene[top:top + HEIGHT_PX, left:left + w]
-    view[mask[:view.shape[0], :view.shape[1]]] = image[:view.shape[0], :view.shape[1]][mask[:view.shape[0], :view.shape[1]]]
+    inside = (slice(0, view.shape[0]), slice(0, view.shape[1]))  # the part within the scene
+    keep = mask[inside]
+    view[keep] = image[inside][keep]
     kp = cut.keypoints.copy()
     kp[:, 0] = kp[:, 0] * scale + left
     kp[:, 1] = kp[:, 1] * scale + top

@@ -127,11 +127,11 @@ class AnalysisWorker:
         if not self._thread.is_alive():
             return "its thread died"
         busy_since = self._busy_since
-        if busy_since is None:
+        busy = now - busy_since if busy_since is not None else 0.0
+        if busy <= hang_floor_s:  # every limit is at least the floor: most frames stop here
             return ""
         usual = statistics.median(self._recent_s) if self._recent_s else 0.0
         limit = max(hang_floor_s, HANG_FACTOR * usual) if self._recent_s else FIRST_RUN_FACTOR * hang_floor_s
-        busy = now - busy_since
         if busy > limit:
             return f"is stuck: {busy:.1f} s on one frame (usually {usual * 1000:.0f} ms)"
         return ""
