@@ -1,35 +1,95 @@
-"""The mask stage: where people are, as a per-pixel probability, from a segmentation model.
+"""The mask stage: where people are, as a per-pixel probability.
 
 One stage per model ("mask:meet"), whichever effects read it: the style modes' people/room
-masks, the split effect and the anonymizer all share it. The result (`MaskResult`) stays at the
-model's resolution (a new array each frame, handed to the display thread); each effect
+masks, the split effect and the anonymizer all share it. The result (`MaskResult`) stays at a
+working resolution (a new array each frame, handed to the display thread); each effect
 stretches it to the size it works at, so the stage never makes a full-frame float copy.
+
+With `[models] person_masks = "motion"` (the default) the mask is two sources united, each
+where it is good. The camera never moves, so the shapes that move against the learned room
+(`appliance.analysis.motion.Silhouettes`) are sharp on everyone who walks, near or far; the
+segmentation network, which sees the frame at 256x144 and so paints blobs on people 60-150 px
+tall and sometimes on a building or a van, is kept only for what motion cannot see: a visitor
+close enough to fill a quarter of the frame, standing where someone moved in the last SEEN_S
+seconds (or was taken as standing still since), who stands still long enough to become part
+of the room. What never moved is never
+taken from the network.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from appliance.analysis.motion import Silhouettes
 from appliance.core.frame import FrameMeta
+from appliance.core.lazy import cv2
 from appliance.core.registry import register_stage
 from appliance.core.results import MaskResult
 from appliance.core.stages import AnalysisContext, StageRequest
 from appliance.models.segmentation import Segmenter, create_segmenter
 
+STILL_HEIGHT = 0.25   # of the frame: a network's person this tall is near enough to trust alone
+STILL_MOVING = 0.2    # at most this share of such a shape moving: it is someone standing still
+NETWORK_EDGE = 0.5    # the network's probability taken as its shape's edge
+SEEN_S = 3.0          # where someone moved is remembered this long (fading); a still visitor
+                      # taken from the network is remembered as long as they stay
+SEEN_SHARE = 0.6      # of a still shape: this much where someone moved, or it is not a person
+
 
 class MaskStage:
-    def __init__(self, name: str, segmenter: Segmenter):
+    def __init__(self, name: str, segmenter: Segmenter, motion: bool = True):
         self.name = name
         self.segmenter: Segmenter | None = segmenter
+        self.silhouettes = Silhouettes() if motion else None
+        self.seen: np.ndarray | None = None  # 1 where someone moved just now, fading to 0
+        self.t: float | None = None
 
     def analyze(self, image: np.ndarray, meta: FrameMeta) -> MaskResult:
-        return MaskResult(self.segmenter.probability(image))
+        network = self.segmenter.probability(image)
+        if self.silhouettes is None:
+            return MaskResult(network)
+        moving = self.silhouettes.shapes(image)
+        size = (moving.shape[1], moving.shape[0])
+        network = cv2.resize(network, size, interpolation=cv2.INTER_LINEAR)
+        people = moving.astype(np.float32)
+        self._remember(people, float(meta.t))
+        still = standing_still(network, moving, self.seen)
+        np.maximum(self.seen, still, out=self.seen)
+        np.maximum(people, network * still, out=people)
+        return MaskResult(people)
+
+    def _remember(self, moving: np.ndarray, t: float) -> None:
+        """Fold this frame's moving shapes into `seen`, which fades over SEEN_S."""
+        if self.seen is None or self.seen.shape != moving.shape:
+            self.seen, self.t = np.zeros_like(moving), t
+        fade = min(1.0, max(0.0, t - self.t) / SEEN_S)
+        self.t = t
+        np.subtract(self.seen, fade, out=self.seen)
+        np.maximum(self.seen, moving, out=self.seen)
 
     def close(self) -> None:
         self.segmenter = None  # let the model go: the store frees what no stage holds
+        self.silhouettes = None
+
+
+def standing_still(network: np.ndarray, moving: np.ndarray, seen: np.ndarray) -> np.ndarray:
+    """float32 0/1: the network's people tall enough to be near (STILL_HEIGHT of the frame),
+    of which motion sees little now (STILL_MOVING) but which stand where people moved (SEEN_SHARE
+    of `seen`, the fading memory): visitors who have stood still."""
+    shapes = cv2.compare(network, NETWORK_EDGE, cv2.CMP_GE)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(shapes)
+    area = stats[:, cv2.CC_STAT_AREA]
+    moving_in = np.bincount(labels.ravel(), weights=moving.ravel(), minlength=count)
+    seen_in = np.bincount(labels.ravel(), weights=(seen > 0).ravel(), minlength=count)
+    near = stats[:, cv2.CC_STAT_HEIGHT] >= STILL_HEIGHT * network.shape[0]
+    still = (moving_in < STILL_MOVING * area) & (seen_in >= SEEN_SHARE * area)
+    keep = (near & still).astype(np.float32)
+    keep[0] = 0.0
+    return keep[labels]
 
 
 @register_stage("mask")
 def build(request: StageRequest, context: AnalysisContext) -> MaskStage:
     """An unknown or missing model raises ModelError, which turns the mode into a card."""
-    return MaskStage(request.key, create_segmenter(context.store, request.params))
+    motion = context.settings.models.person_masks == "motion"
+    return MaskStage(request.key, create_segmenter(context.store, request.params), motion)

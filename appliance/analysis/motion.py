@@ -88,3 +88,57 @@ def overlap(a: Box, b: Box) -> float:
 
 def union(a: Box, b: Box) -> Box:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+SILHOUETTE_MIN_HEIGHT = 24  # full-size pixels: shorter moving things are leaves and litter
+SILHOUETTE_FILL = 0.25      # of its box: a thinner shape (a flapping tape, a swaying wire) is no one
+SILHOUETTE_GROW = 7         # px at the working size: the edge a person's outline blurs into
+SILHOUETTE_HISTORY = 3000   # analysed frames: someone standing still joins the room after ~a tenth
+RELEARN = 0.4               # of the frame moving at once: the light changed, learn the room afresh
+RELEARN_RATE = 0.05
+
+
+class Silhouettes:
+    """Full-resolution person shapes from the learned room: moving pixels (not their shadows),
+    holes closed, joined into shapes, and only shapes a person could make kept.
+
+    It answers "which pixels are a visitor" far more sharply than a segmentation network at
+    256x144 can for people 60-150 px tall; what it cannot see is someone who has stood still
+    long enough to become part of the room (about SILHOUETTE_HISTORY / 10 analysed frames: 30 s
+    at 10 a second), which the mask stage takes from the network. A long memory would keep a
+    changed light as "moving" just as long, so when much of the frame moves at once the room
+    is learned afresh, quickly.
+    """
+
+    def __init__(self, history: int = SILHOUETTE_HISTORY):
+        self.subtractor = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=16,
+                                                             detectShadows=True)
+        self.rate = -1.0  # OpenCV's own: fast while the room is new, 1/history after
+        self.close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
+        self.grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (SILHOUETTE_GROW, SILHOUETTE_GROW))
+        self.size: tuple[int, int] | None = None
+
+    def work_size(self, w: int, h: int) -> tuple[int, int]:
+        scale = WORK_WIDTH / w if w > WORK_WIDTH else 1.0
+        return round(w * scale), round(h * scale)
+
+    def shapes(self, image_bgr: np.ndarray) -> np.ndarray:
+        """uint8 0/1 at the working size (`work_size`): 1 on the visitors who move."""
+        h, w = image_bgr.shape[:2]
+        size = self.work_size(w, h)
+        if size != self.size:
+            self.size = size
+            self.small = np.empty((size[1], size[0], 3), np.uint8)
+            self.mask = np.empty((size[1], size[0]), np.uint8)
+            self.subtractor.clear()
+        cv2.resize(image_bgr, size, dst=self.small, interpolation=cv2.INTER_AREA)
+        self.subtractor.apply(self.small, self.mask, self.rate)
+        moving = cv2.compare(self.mask, 255, cv2.CMP_EQ)  # the shadows (127) are not the person
+        self.rate = RELEARN_RATE if cv2.countNonZero(moving) > RELEARN * moving.size else -1.0
+        moving = cv2.morphologyEx(moving, cv2.MORPH_CLOSE, self.close)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(moving)
+        min_height = SILHOUETTE_MIN_HEIGHT * size[1] / h
+        x, y, bw, bh, area = stats.T
+        keep = (bh >= min_height) & (area >= SILHOUETTE_FILL * bw * bh)
+        keep[0] = False
+        return cv2.dilate(keep.astype(np.uint8)[labels], self.grow)

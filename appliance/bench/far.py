@@ -90,14 +90,14 @@ def room(frames: tuple[np.ndarray, ...]) -> np.ndarray:
     return cv2.resize(median, SIZE, interpolation=cv2.INTER_AREA)
 
 
-def paste(scene: np.ndarray, cut: Cutout, x: float, y: float) -> np.ndarray:
-    """`cut` scaled to HEIGHT_PX with its feet at (x, y); the reference keypoints in the scene."""
-    scale = HEIGHT_PX / cut.image.shape[0]
+def paste(scene: np.ndarray, cut: Cutout, x: float, y: float, height: int = HEIGHT_PX) -> np.ndarray:
+    """`cut` scaled to `height` with its feet at (x, y); the reference keypoints in the scene."""
+    scale = height / cut.image.shape[0]
     w = max(1, round(cut.image.shape[1] * scale))
-    image = cv2.resize(cut.image, (w, HEIGHT_PX), interpolation=cv2.INTER_AREA)
-    mask = cv2.resize(cut.mask.astype(np.uint8), (w, HEIGHT_PX), interpolation=cv2.INTER_NEAREST) > 0
-    left, top = int(round(x - w / 2)), int(round(y - HEIGHT_PX))
-    view = scene[top:top + HEIGHT_PX, left:left + w]
+    image = cv2.resize(cut.image, (w, height), interpolation=cv2.INTER_AREA)
+    mask = cv2.resize(cut.mask.astype(np.uint8), (w, height), interpolation=cv2.INTER_NEAREST) > 0
+    left, top = int(round(x - w / 2)), int(round(y - height))
+    view = scene[top:top + height, left:left + w]
     inside = (slice(0, view.shape[0]), slice(0, view.shape[1]))  # the part within the scene
     keep = mask[inside]
     view[keep] = image[inside][keep]

@@ -188,6 +188,11 @@ def people_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
                         f"{far[label]['pck']:.2f} ({far[label]['keypoints']} keypoints of {far['visitors']} "
                         f"people from the clip)", ">= 0.75", far[label]["pck"] >= 0.75)
                  for label in ("alone", "pairs")]
+    for mode, m in report.get("masks", {}).items():
+        rows.append(_check(f"{mode}: pixels changed on walkers (precision / recall, whole clip)",
+                           f"{m['precision']:.2f} / {m['recall']:.2f}, {m['blobs_on_nobody']} blobs on nobody "
+                           f"({m['frames']} frames)", ">= 0.8 / 0.8, no blob",
+                           m["precision"] >= 0.8 and m["recall"] >= 0.8 and m["blobs_on_nobody"] == 0))
     if not p:
         return rows
     return rows + [_check(f"walkers >= {p['min_height_px']} px with a pose on them ({p['model']})",

@@ -77,6 +77,10 @@ class ModelSettings:
                               help="motion: the multi-person model is shown the regions where people "
                                    "move, cropped and packed into its input (far visitors found); "
                                    "whole: the whole frame, shrunk to the model's input")
+    person_masks: str = setting("motion", choices=("motion", "model"),
+                                help="motion: person masks are the moving shapes against the learned "
+                                     "room, with the segmentation model for people standing still "
+                                     "(sharp on people far away); model: the segmentation model alone")
     low_memory: str = setting("auto", choices=("auto", "on", "off"),
                               help="on: the style networks run without XNNPACK (about 200 MB less "
                                    "with a style mode shown, keyframes about 2x slower); auto: on "

@@ -11,8 +11,8 @@ Learning uses the frame the mask was computed on, not the frame being shown: ana
 the display, and pairing a new frame with an old mask would teach the room the pixels of a
 person who has just moved there. Recent frames are kept (copied into a small ring of
 preallocated buffers) for that pairing; a mask whose frame has left the ring is not learned
-from. Where the mask is unsure the effect covers (a low threshold, a margin, and a wider
-margin still for learning): a ghost of the room beats a visible face.
+from. Where the mask is unsure the room is not learned (half the threshold, and a wider margin
+than the silhouettes'): a ghost of the room beats a visible face.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from appliance.paint.palette import BLACK, DARK, PALETTE, named_colour, track_co
 
 RING = 8  # recent frames kept to pair with a lagging mask
 HOLD_S = 2.0  # a person the pose model found stays kept out of the room this long
+KEEP_OUT = 0.02  # of the frame height: hair and shadows beside a person are not learned as the room
 MOVED = 15  # a pixel whose colours changed this much (0-255, weighted as grey) has moved
 
 
@@ -58,7 +59,8 @@ class Grow:
 
     A large round dilation at full size costs ~5 ms; done at a quarter of the size and
     scaled back it costs well under one, and the full-size region is added back in so no
-    pixel of it is ever lost to the scaling.
+    pixel of it is ever lost to the scaling. A quarter-size pixel counts as in when half of it
+    is: a shape grows by its margin, not by the scaling's coarseness as well.
     """
 
     SHRINK = 4
@@ -67,8 +69,8 @@ class Grow:
         self.small_size = (max(1, w // self.SHRINK), max(1, h // self.SHRINK))
         self.small = np.empty(self.small_size[::-1], np.uint8)
         self.full = np.empty((h, w), np.uint8)
-        r = int(math.ceil(radius / self.SHRINK)) + 1  # +1: the coarse disc and the scaling back lose some
-        self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        r = math.ceil((radius + self.SHRINK / 2) / self.SHRINK) if radius > 0 else 0  # at least `radius`
+        self.kernel = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1)) if r else None
 
     def cover(self, mask: np.ndarray, threshold: float, out: np.ndarray) -> np.ndarray:
         """uint8 0/1 into `out`: the mask at `threshold`, grown."""
@@ -76,10 +78,10 @@ class Grow:
 
     def grow(self, region: np.ndarray, out: np.ndarray) -> np.ndarray:
         """uint8 0/1 `region` grown into `out` (which may be `region`)."""
-        cv2.resize(region, self.small_size, dst=self.small, interpolation=cv2.INTER_AREA)
-        np.minimum(self.small, 1, out=self.small)  # touched at all -> in
-        np.multiply(self.small, 255, out=self.small)
-        cv2.dilate(self.small, self.kernel, dst=self.small)
+        np.multiply(region, 255, out=self.full)
+        cv2.resize(self.full, self.small_size, dst=self.small, interpolation=cv2.INTER_AREA)
+        if self.kernel is not None:
+            cv2.dilate(self.small, self.kernel, dst=self.small)
         np.copyto(self.full, region)
         cv2.resize(self.small, (out.shape[1], out.shape[0]), dst=out, interpolation=cv2.INTER_LINEAR)
         np.greater_equal(out, 128, out=out)
@@ -139,14 +141,43 @@ class Room:
         self._render()
 
     def _render(self) -> None:
-        """The picture of the room: learned pixels as learned, the rest dark."""
+        """The picture of the room: learned pixels as learned, the rest filled in from the
+        learned room around them (dark while nothing is learned)."""
         cv2.convertScaleAbs(self.mean, dst=self.shown)
         np.less(self.count, self.views, out=self.unlearned)
+        if not self.unlearned.any():
+            return
         cv2.copyTo(self.dark, self.unlearned, self.shown)
+        cv2.copyTo(filled_in(self.shown, self.unlearned), self.unlearned, self.shown)
 
     def learned(self) -> float:
         """The fraction of the room seen empty often enough to show."""
         return float((self.count >= self.views).mean())
+
+
+FILL_SHRINK = 8             # the room is filled in at an eighth of its size: it is a guess
+FILL_SIGMAS = (1.0, 4.0, 16.0)  # at that size: the nearest learned room that says anything wins
+
+
+def filled_in(room: np.ndarray, unlearned: np.ndarray) -> np.ndarray:
+    """The room where it is not learned yet, guessed from the learned room around it (a
+    normalised blur at widening scales, the finest that reaches a pixel used), so a patch
+    where people walked in the first seconds shows the floor and walls around it, never dark
+    and never a camera pixel. Where nothing learned is near, it stays dark."""
+    h, w = unlearned.shape
+    small = (max(1, w // FILL_SHRINK), max(1, h // FILL_SHRINK))
+    learned = 1.0 - unlearned.astype(np.float32)
+    known = cv2.resize(learned, small, interpolation=cv2.INTER_AREA)
+    colour = cv2.resize(room * learned[..., None], small, interpolation=cv2.INTER_AREA)
+    guess = np.zeros_like(colour)
+    reached = np.zeros(known.shape, bool)
+    for sigma in FILL_SIGMAS:
+        weight = cv2.GaussianBlur(known, (0, 0), sigma)
+        here = (weight > 0.05) & ~reached
+        guess[here] = cv2.GaussianBlur(colour, (0, 0), sigma)[here] / weight[here][:, None]
+        reached |= here
+    guess[~reached] = DARK
+    return cv2.resize(np.clip(guess, 0, 255).astype(np.uint8), (w, h), interpolation=cv2.INTER_LINEAR)
 
 
 @register_effect
@@ -159,10 +190,11 @@ class Anonymizer:
         show: str = setting("silhouette", choices=("silhouette", "skeleton", "both"),
                             help="how people appear on the empty room")
         colour: str = setting("blue", choices=tuple(PALETTE), help="silhouette colour")
-        threshold: float = setting(0.2, min=0.01, max=0.9,
+        threshold: float = setting(0.5, min=0.01, max=0.9,
                                    help="person probability from which a pixel is covered")
-        margin: float = setting(0.025, min=0.0, max=0.2,
-                                help="silhouettes grown by this fraction of the frame height")
+        margin: float = setting(0.0, min=0.0, max=0.2,
+                                help="silhouettes grown by this fraction of the frame height (the "
+                                     "motion masks already carry a margin of a few pixels)")
         learn_s: float = setting(10.0, min=0.5, max=3600.0,
                                  help="time constant of the room following the light, seconds")
         learn_views: int = setting(10, min=1, max=100,
@@ -181,6 +213,12 @@ class Anonymizer:
 
     def stages(self, context: AnalysisContext) -> list[StageRequest]:
         return [self.request, POSE] if self._wants_pose() else [self.request]
+
+    @property
+    def person_region(self) -> np.ndarray | None:
+        """The pixels silhouetted on the last frame (bool), which the mask benchmark holds
+        against where people really walked."""
+        return None if self.room is None else self.cover.view(bool)
 
     def _wants_pose(self) -> bool:
         return self.p.use_pose or self.p.show != "silhouette"
@@ -201,6 +239,8 @@ class Anonymizer:
         np.copyto(out, self.room.shown)
         if (mask is not None or found) and self.p.show != "skeleton":
             self._silhouettes(out, mask)
+        else:
+            self.cover.fill(0)
         if self.p.show != "silhouette":
             for track_id, kp in found:
                 draw_skeleton(out, kp, track_colour(track_id), self.p.min_score)
@@ -228,14 +268,14 @@ class Anonymizer:
             return
         self.room = Room(h, w, self.p.learn_s, self.p.learn_views)
         self.ring = FrameRing((h, w, 3))
-        self.cover = np.empty((h, w), np.uint8)
+        self.cover = np.zeros((h, w), np.uint8)
         self.busy = np.empty((h, w), np.uint8)
         self.radius = int(round(self.p.margin * h))
         self.outline = Grow(h, w, self.radius)
         self.boxes = np.zeros((h, w), np.uint8)
         self.held: dict[int, tuple[float, np.ndarray]] = {}
         self.limbs = np.zeros((h, w), np.uint8)
-        self.keep_out = Grow(h, w, 2 * self.radius + 2)
+        self.keep_out = Grow(h, w, 2 * self.radius + round(KEEP_OUT * h))
         self.solid = np.empty((h, w, 3), np.uint8)
         self.solid[:] = self.colour
         self.previous = np.empty((h, w, 3), np.uint8)
@@ -255,12 +295,21 @@ class Anonymizer:
         at_least(mask, self.p.threshold / 2, self.busy)
         if self.p.use_pose:
             np.maximum(self.busy, self.boxes, out=self.busy)
-            # Someone still since before anybody saw them may have been learned: forget it.
-            np.copyto(self.room.count, 0.0, where=self.boxes.view(bool))
+            self._forget_people_learned(frame)
         self._still(frame)
-        self.keep_out.grow(self.busy, self.busy)  # twice the shown margin: hair, shadows
+        self.keep_out.grow(self.busy, self.busy)  # wider than the shown margin: hair, shadows
         np.subtract(1, self.busy, out=self.busy)  # now 1 where the room is seen empty
         self.room.learn(frame, self.busy, float(meta.t))
+
+    def _forget_people_learned(self, frame: np.ndarray) -> None:
+        """Someone still since before anybody saw them may have been learned as the room: where
+        a pose is now and the frame looks like the learned room, the room holds them: forget it.
+        Where someone walks over the learned room the two differ, and the room is kept."""
+        cv2.absdiff(frame, self.room.shown, dst=self.delta)
+        cv2.cvtColor(self.delta, cv2.COLOR_BGR2GRAY, dst=self.moved)
+        np.less(self.moved, MOVED, out=self.moved)
+        np.multiply(self.moved, self.limbs, out=self.moved)
+        np.copyto(self.room.count, 0.0, where=self.moved.view(bool))
 
     def _still(self, frame: np.ndarray) -> None:
         """Mark in `self.busy` (1: keep out of the room) whatever moved since the last learned frame.

@@ -36,17 +36,24 @@ class Mask:
     def __init__(self, params: "Mask.Params"):
         self.p = params
         self.request = mask_request(params.model)
+        self.people: np.ndarray | None = None
+
+    @property
+    def person_region(self) -> np.ndarray | None:
+        """Where the last frame's mask put people (bool): the pixels painted or spared, which
+        the mask benchmark holds against where people really walked."""
+        return None if self.people is None else self.people >= 0.5
 
     def stages(self, context: AnalysisContext) -> list[StageRequest]:
         return [self.request]
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        mask = meta.results.get(self.request.key, MaskResult)
+        h, w = image.shape[:2]
+        people = self.people = person_weight(mask, (w, h), self.p.threshold, self.p.feather)
         original = meta.original
         if original is None or original is image or original.shape != image.shape:
             return image
-        mask = meta.results.get(self.request.key, MaskResult)
-        h, w = image.shape[:2]
-        people = person_weight(mask, (w, h), self.p.threshold, self.p.feather)
         weight = people if self.p.keep == "room" else 1.0 - people
         return composite(image, original, weight)
 

@@ -1,0 +1,109 @@
+"""Masks on people: the mask stage's moving shapes against the learned room, with the network
+for near visitors who stand still; and the bench that holds each masked mode against where
+the clip's people walk."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from appliance.analysis.mask import build
+from appliance.bench.far import cutouts, paste, room
+from appliance.bench.masks import blobs_on_nobody, mask_match
+from appliance.bench.truth import read_clip
+from appliance.config import Settings
+from appliance.core.frame import FrameMeta
+from appliance.core.results import MaskResult
+from appliance.core.stages import AnalysisContext, mask_request
+
+RATE = 10.0  # analysed frames a second, about a Pi 4's mask stage
+
+
+@functools.cache
+def clip():
+    return read_clip()
+
+
+def stage(person_masks: str = "motion"):
+    settings = Settings()
+    settings.models.person_masks = person_masks
+    return build(mask_request("meet"), AnalysisContext(settings))
+
+
+def test_every_masked_mode_changes_the_walkers_and_little_else():
+    """The issue's goal, on the whole clip: precision and recall >= 0.8 and no blob on the
+    van, the building or the lamp post, in the three masked modes."""
+    result = mask_match(Settings(), clip())
+    for name in ("kandinsky-people", "kandinsky-room", "anonymizer"):
+        assert result[name]["precision"] >= 0.8, (name, result[name])
+        assert result[name]["recall"] >= 0.8, (name, result[name])
+        assert result[name]["blobs_on_nobody"] == 0, (name, result[name])
+
+
+def test_the_network_alone_misses_most_walkers_and_paints_still_things():
+    """Why the motion masks: the segmentation network at 256x144 alone (person_masks = "model")."""
+    settings = Settings()
+    settings.models.person_masks = "model"
+    result = mask_match(settings, clip(), ("kandinsky-people",))["kandinsky-people"]
+    assert result["recall"] < 0.5 and result["blobs_on_nobody"] > 10
+
+
+def test_a_blob_counts_only_where_it_touches_no_walker():
+    truth = np.zeros((100, 100), bool)
+    truth[10:40, 10:20] = True
+    region = np.zeros((100, 100), bool)
+    region[12:38, 12:18] = True      # on the walker
+    region[60:90, 60:90] = True      # on nothing
+    region[0:2, 98:100] = True       # too small to be a blob
+    assert blobs_on_nobody(region, truth) == 1
+
+
+@pytest.fixture(scope="module")
+def near_visitor():
+    """The tallest walker of the clip, cut out: they walk in (200 px tall at 640x480, about
+    2 m from the camera) and then stand still for a minute."""
+    cut = max(cutouts(clip(), count=3), key=lambda c: c.image.shape[0])
+    return room(clip()), cut
+
+
+def scene_with(background, cut, x: float) -> tuple[np.ndarray, np.ndarray]:
+    scene = background.copy()
+    marker = np.zeros_like(background)
+    paste(scene, cut, x, 440, height=200)
+    paste(marker, type(cut)(np.full_like(cut.image, 255), cut.mask, cut.keypoints), x, 440, height=200)
+    return scene, marker[..., 0] > 0
+
+
+def covered(result, person: np.ndarray) -> tuple[float, float]:
+    """(share of the person masked, masked pixels away from them as a share of their size)."""
+    mask = result.at(person.shape[1], person.shape[0]) >= 0.5
+    grown = np.zeros_like(person)
+    ys, xs = np.nonzero(person)
+    grown[max(0, ys.min() - 12):ys.max() + 13, max(0, xs.min() - 12):xs.max() + 13] = True
+    away = mask & ~grown
+    return float(mask[person].mean()), float(away.sum() / person.sum())
+
+
+def test_a_visitor_who_stops_stays_masked_and_leaves_no_ghost(near_visitor):
+    """Walking, the moving shape covers them; a minute standing still (long after the learned
+    room has taken them in) the network keeps them; once gone, nothing stays behind."""
+    background, cut = near_visitor
+    motion, silhouettes_only = stage(), stage()
+    frames = [(background, None)] * 30
+    frames += [scene_with(background, cut, 150 + 10 * step) for step in range(20)]
+    standing = scene_with(background, cut, 150 + 10 * 20)
+    frames += [standing] * 600
+    for index, (image, person) in enumerate(frames):
+        meta = FrameMeta(index, index / RATE, 0.0)
+        result = motion.analyze(image, meta)
+        alone = silhouettes_only.silhouettes.shapes(image)
+        if index == 45:
+            assert covered(result, person)[0] >= 0.8  # walking
+    share, away = covered(result, standing[1])
+    assert share >= 0.7 and away < 0.1, (share, away)
+    assert covered(MaskResult(alone.astype(np.float32)), standing[1])[0] < 0.3  # the room took them in
+    for index in range(len(frames), len(frames) + 50):
+        result = motion.analyze(background, FrameMeta(index, index / RATE, 0.0))
+    assert (result.probability >= 0.5).mean() < 0.002  # gone: no ghost where they stood
