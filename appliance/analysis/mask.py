@@ -49,19 +49,21 @@ class MaskStage:
         if self.silhouettes is None:
             return MaskResult(network)
         moving = self.silhouettes.shapes(image)
-        size = (moving.shape[1], moving.shape[0])
-        network = cv2.resize(network, size, interpolation=cv2.INTER_LINEAR)
         people = moving.astype(np.float32)
-        self._remember(people, float(meta.t))
+        # what stands still is judged at the network's own (smaller) size
+        moving = cv2.resize(moving, network.shape[::-1], interpolation=cv2.INTER_NEAREST)
+        self._remember(moving, float(meta.t))
         still = standing_still(network, moving, self.seen)
-        np.maximum(self.seen, still, out=self.seen)
-        np.maximum(people, network * still, out=people)
+        if still is not None:
+            np.maximum(self.seen, still, out=self.seen)
+            still = cv2.resize(network * still, people.shape[::-1], interpolation=cv2.INTER_LINEAR)
+            np.maximum(people, still, out=people)
         return MaskResult(people)
 
     def _remember(self, moving: np.ndarray, t: float) -> None:
-        """Fold this frame's moving shapes into `seen`, which fades over SEEN_S."""
+        """Fold this frame's moving shapes (uint8 0/1) into `seen`, which fades over SEEN_S."""
         if self.seen is None or self.seen.shape != moving.shape:
-            self.seen, self.t = np.zeros_like(moving), t
+            self.seen, self.t = np.zeros(moving.shape, np.float32), t
         fade = min(1.0, max(0.0, t - self.t) / SEEN_S)
         self.t = t
         np.subtract(self.seen, fade, out=self.seen)
@@ -72,20 +74,21 @@ class MaskStage:
         self.silhouettes = None
 
 
-def standing_still(network: np.ndarray, moving: np.ndarray, seen: np.ndarray) -> np.ndarray:
-    """float32 0/1: the network's people tall enough to be near (STILL_HEIGHT of the frame),
-    of which motion sees little now (STILL_MOVING) but which stand where people moved (SEEN_SHARE
-    of `seen`, the fading memory): visitors who have stood still."""
+def standing_still(network: np.ndarray, moving: np.ndarray, seen: np.ndarray) -> np.ndarray | None:
+    """float32 0/1 (or None: nobody): the network's people tall enough to be near (STILL_HEIGHT
+    of the frame), of which motion sees little now (STILL_MOVING) but which stand where people
+    moved (SEEN_SHARE of `seen`, the fading memory): visitors who have stood still."""
     shapes = cv2.compare(network, NETWORK_EDGE, cv2.CMP_GE)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(shapes)
+    near = stats[:, cv2.CC_STAT_HEIGHT] >= STILL_HEIGHT * network.shape[0]
+    near[0] = False
+    if not near.any():
+        return None
     area = stats[:, cv2.CC_STAT_AREA]
     moving_in = np.bincount(labels.ravel(), weights=moving.ravel(), minlength=count)
     seen_in = np.bincount(labels.ravel(), weights=(seen > 0).ravel(), minlength=count)
-    near = stats[:, cv2.CC_STAT_HEIGHT] >= STILL_HEIGHT * network.shape[0]
-    still = (moving_in < STILL_MOVING * area) & (seen_in >= SEEN_SHARE * area)
-    keep = (near & still).astype(np.float32)
-    keep[0] = 0.0
-    return keep[labels]
+    keep = near & (moving_in < STILL_MOVING * area) & (seen_in >= SEEN_SHARE * area)
+    return keep.astype(np.float32)[labels] if keep.any() else None
 
 
 @register_stage("mask")

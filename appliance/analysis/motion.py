@@ -22,6 +22,8 @@ HISTORY = 200            # frames of memory (20 s at 10 analysed frames a second
 MIN_HEIGHT_PX = 30       # regions shorter than this (full-size pixels) are noise, not people
 MIN_AREA = 40            # pixels at the working size
 JOIN_OVERLAP = 0.3       # of the smaller box: two regions this much overlapping are one
+MIXTURES = 3             # the silhouettes' Gaussians a pixel (OpenCV's default 5, kept for the
+                         # regions, where 3 finds 0.86 of the walkers instead of 0.88): ~20 bytes each
 
 
 class MotionRegions:
@@ -113,6 +115,7 @@ class Silhouettes:
     def __init__(self, history: int = SILHOUETTE_HISTORY):
         self.subtractor = cv2.createBackgroundSubtractorMOG2(history=history, varThreshold=16,
                                                              detectShadows=True)
+        self.subtractor.setNMixtures(MIXTURES)
         self.rate = -1.0  # OpenCV's own: fast while the room is new, 1/history after
         self.close = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (5, 5))
         self.grow = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (SILHOUETTE_GROW, SILHOUETTE_GROW))
@@ -126,19 +129,23 @@ class Silhouettes:
         """uint8 0/1 at the working size (`work_size`): 1 on the visitors who move."""
         h, w = image_bgr.shape[:2]
         size = self.work_size(w, h)
-        if size != self.size:
+        if size != self.size:  # buffers kept from frame to frame: nothing to fragment the heap
             self.size = size
             self.small = np.empty((size[1], size[0], 3), np.uint8)
             self.mask = np.empty((size[1], size[0]), np.uint8)
+            self.moving = np.empty((size[1], size[0]), np.uint8)
+            self.labels = np.empty((size[1], size[0]), np.int32)
             self.subtractor.clear()
         cv2.resize(image_bgr, size, dst=self.small, interpolation=cv2.INTER_AREA)
         self.subtractor.apply(self.small, self.mask, self.rate)
-        moving = cv2.compare(self.mask, 255, cv2.CMP_EQ)  # the shadows (127) are not the person
+        moving = cv2.compare(self.mask, 255, cv2.CMP_EQ, dst=self.moving)  # not the shadows (127)
         self.rate = RELEARN_RATE if cv2.countNonZero(moving) > RELEARN * moving.size else -1.0
-        moving = cv2.morphologyEx(moving, cv2.MORPH_CLOSE, self.close)
-        count, labels, stats, _ = cv2.connectedComponentsWithStats(moving)
+        cv2.morphologyEx(moving, cv2.MORPH_CLOSE, self.close, dst=moving)
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(moving, labels=self.labels)
         min_height = SILHOUETTE_MIN_HEIGHT * size[1] / h
-        x, y, bw, bh, area = stats.T
-        keep = (bh >= min_height) & (area >= SILHOUETTE_FILL * bw * bh)
-        keep[0] = False
-        return cv2.dilate(keep.astype(np.uint8)[labels], self.grow)
+        for label, (x, y, bw, bh, area) in enumerate(stats.tolist()):
+            if label and (bh < min_height or area < SILHOUETTE_FILL * bw * bh):
+                box = (slice(y, y + bh), slice(x, x + bw))  # specks and streaks: small boxes
+                moving[box][labels[box] == label] = 0
+        np.minimum(moving, 1, out=moving)
+        return cv2.dilate(moving, self.grow)

@@ -16,6 +16,7 @@ part is True, else None if any part is unknown. Events treat unknown as "keep wh
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from dataclasses import dataclass
@@ -74,6 +75,60 @@ class Group:
         return None if None in verdicts else not decisive
 
 
+KINDS = tuple(ARITY)
+
+
+class CompiledPoses:
+    """Every named pose judged at once: all their measures computed for a body in a few array
+    operations, then each pose's all/any tree read off the verdicts. The trees of `Measure` and
+    `Group` say what a pose means; this is how a room of visitors is judged in a frame (tens of
+    measures a person: one Python call each was the pose stage's largest cost after the model).
+    """
+
+    def __init__(self, poses: dict[str, PoseRule]):
+        measures: dict[Measure, int] = {}
+        self.trees = {name: self._compile(rule.condition, measures) for name, rule in poses.items()}
+        listed = list(measures)
+        self.kind = np.array([KINDS.index(m.kind) for m in listed], np.int64)
+        self.points = np.array([(m.points * 3)[:3] for m in listed], np.int64).reshape(-1, 3)
+        self.low = np.array([-np.inf if m.low is None else m.low for m in listed], np.float64)
+        self.high = np.array([np.inf if m.high is None else m.high for m in listed], np.float64)
+
+    def _compile(self, node: Measure | Group, measures: dict[Measure, int]):
+        if isinstance(node, Measure):
+            return measures.setdefault(node, len(measures))
+        return node.mode == "any", tuple(self._compile(part, measures) for part in node.parts)
+
+    def judge(self, body: Body) -> dict[str, Verdict]:
+        verdicts = self.verdicts(body)
+        return {name: _read(tree, verdicts) for name, tree in self.trees.items()}
+
+    def verdicts(self, body: Body) -> list[Verdict]:
+        """Each measure's verdict for `body`: True, False, or None where a point is unseen."""
+        if body.unit is None or not len(self.kind):
+            return [None] * len(self.kind)
+        xy, (a, b, c) = body.xy, self.points.T
+        dx, dy = xy[b, 0] - xy[a, 0], xy[b, 1] - xy[a, 1]
+        u, v = xy[a] - xy[b], xy[c] - xy[b]
+        angle = np.degrees(np.arctan2(np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]), (u * v).sum(axis=1)))
+        value = np.choose(self.kind, (dy / body.unit, dx / body.unit, np.abs(dx) / body.unit,
+                                      np.hypot(dx, dy) / body.unit, angle))
+        passed = ((value >= self.low) & (value <= self.high)).tolist()
+        known = body.seen[self.points].all(axis=1).tolist()
+        return [p if k else None for p, k in zip(passed, known)]
+
+
+def _read(tree, verdicts: list[Verdict]) -> Verdict:
+    """A compiled all/any tree's verdict, with `Group.judge`'s tri-state rules."""
+    if isinstance(tree, int):
+        return verdicts[tree]
+    decisive, parts = tree
+    seen = [_read(part, verdicts) for part in parts]
+    if decisive in seen:
+        return decisive
+    return None if None in seen else not decisive
+
+
 @dataclass(frozen=True)
 class PoseRule:
     name: str
@@ -97,10 +152,13 @@ class PoseRules:
         rules = [*self.poses.values(), *self.motions.values()]
         return {r.name: (r.hold, r.release) for r in rules if (r.hold, r.release) != (None, None)}
 
+    @functools.cached_property
+    def compiled(self) -> CompiledPoses:
+        return CompiledPoses(self.poses)
+
     def evaluate(self, keypoints: np.ndarray, mirror: bool = False) -> dict[str, Verdict]:
         """Every still pose (no motions) for one set of keypoints."""
-        body = Body.of(keypoints, mirror, self.min_score)
-        return {name: rule.condition.judge(body) for name, rule in self.poses.items()}
+        return self.compiled.judge(Body.of(keypoints, mirror, self.min_score))
 
 
 class PoseJudge:
@@ -112,7 +170,7 @@ class PoseJudge:
 
     def update(self, track_id: int, keypoints: np.ndarray, t: float) -> dict[str, Verdict]:
         body = Body.of(keypoints, self.mirror, self.rules.min_score)
-        verdicts = {name: rule.condition.judge(body) for name, rule in self.rules.poses.items()}
+        verdicts = self.rules.compiled.judge(body)
         history = self.histories.setdefault(track_id, MotionHistory())
         history.add(t, body)
         for name, motion in self.rules.motions.items():

@@ -61,25 +61,36 @@ class Tracker:
         self.dropped: list[int] = []  # ids dropped by the latest update
         self._next_id = 1
 
-    def cost(self, track: Track, pose: Pose, t: float) -> float:
-        """Mean keypoint distance plus box-centre distance to the prediction, per body size."""
-        size = max(track.size, body_size(pose))
-        shift = track.velocity * (t - track.t)
-        centre = float(np.hypot(*(_centre(track.pose) + shift - _centre(pose)))) / size
-        both = (track.pose.keypoints[:, 2] >= self.min_score) & (pose.keypoints[:, 2] >= self.min_score)
-        if both.sum() < 3:
-            return centre
-        gaps = np.hypot(*(track.predicted(t)[both] - pose.keypoints[both, :2]).T)
-        return 0.5 * centre + 0.5 * float(gaps.mean()) / size
+    def costs(self, poses: list[Pose], t: float) -> np.ndarray:
+        """(tracks, poses): mean keypoint distance plus box-centre distance to each track's
+        prediction, per body size; the box-centre distance alone where fewer than 3 keypoints
+        are seen on both. One array sum for every pair: a room of visitors is tens of pairs."""
+        tracks = self.tracks
+        if not tracks or not poses:
+            return np.zeros((len(tracks), len(poses)))
+        shift = np.array([tr.velocity * (t - tr.t) for tr in tracks])                   # (T, 2)
+        size = np.maximum.outer(np.array([tr.size for tr in tracks]),
+                                np.array([body_size(p) for p in poses]))                # (T, P)
+        track_centres = np.array([_centre(tr.pose) for tr in tracks]) + shift
+        pose_centres = np.array([_centre(p) for p in poses])
+        centre = np.hypot(*np.moveaxis(track_centres[:, None] - pose_centres[None], 2, 0)) / size
+        track_kp = np.array([tr.pose.keypoints for tr in tracks])                       # (T, 17, 3)
+        pose_kp = np.array([p.keypoints for p in poses])                                # (P, 17, 3)
+        both = (track_kp[:, None, :, 2] >= self.min_score) & (pose_kp[None, :, :, 2] >= self.min_score)
+        predicted = track_kp[:, :, :2] + shift[:, None, :]
+        gaps = np.hypot(*np.moveaxis(predicted[:, None] - pose_kp[None, :, :, :2], 3, 0))  # (T, P, 17)
+        count = both.sum(axis=2)
+        mean_gap = (gaps * both).sum(axis=2) / np.maximum(count, 1)
+        return np.where(count < 3, centre, 0.5 * centre + 0.5 * mean_gap / size)
 
     def update(self, poses: list[Pose], t: float) -> list[Track]:
         """Match `poses` seen at time `t` (seconds); return the tracks seen now, by id."""
-        pairs = sorted((self.cost(track, pose, t), ti, pi) for ti, track in enumerate(self.tracks)
-                       for pi, pose in enumerate(poses))
+        costs = self.costs(poses, t)
+        pairs = sorted((float(costs[ti, pi]), ti, pi) for ti, pi in zip(*(np.nonzero(costs <= self.max_cost)[k].tolist() for k in (0, 1))))
         used_tracks: set[int] = set()
         used_poses: set[int] = set()
         for cost, ti, pi in pairs:
-            if cost > self.max_cost or ti in used_tracks or pi in used_poses:
+            if ti in used_tracks or pi in used_poses:
                 continue
             used_tracks.add(ti)
             used_poses.add(pi)
