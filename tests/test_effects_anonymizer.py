@@ -6,14 +6,15 @@ import cv2
 import numpy as np
 import pytest
 
-from appliance.effects.anonymizer import Anonymizer
-MASK = "mask"  # meta()'s name for meet's mask
-from appliance.paint.palette import DARK, named_colour
-from appliance.paint.bodies import people
-from appliance.errors import ApplianceError
 from appliance.core.stages import AnalysisContext
+from appliance.effects.anonymizer import Anonymizer
+from appliance.errors import ApplianceError
+from appliance.paint.bodies import people
+from appliance.paint.palette import DARK, named_colour
 
 from test_analysis_stages import empty_room, frames, masks, meta, pose_results, save, walkers
+
+MASK = "mask"  # meta()'s name for meet's mask
 
 LAG = 2  # live, the newest mask is from a frame or two ago
 
@@ -216,3 +217,17 @@ def test_declared_stages_and_a_missing_model_is_an_error():
     with pytest.raises(ApplianceError):
         for request in Anonymizer(Anonymizer.Params(model="movenet_thunder")).stages(ctx):
             stage_recipe(request, ctx)()
+
+
+def test_from_its_first_seconds_the_room_is_shown_where_nobody_is(whole_clip):
+    """Away from the walkers, from 3 s in, the screen is the empty room: nothing covered, no
+    dark patch where someone walked before the room was seen empty (it is filled in from the
+    learned room around it), and no person learned into it."""
+    _, outputs = whole_clip
+    room = empty_room().astype(int)
+    for i in (30, 60, 100, 149):
+        nobody = cv2.dilate(walkers()[i].astype(np.uint8), np.ones((41, 41), np.uint8)) == 0
+        out = outputs[i]
+        dark = (out == np.array(DARK)).all(axis=2)[nobody].mean()
+        off = np.abs(out.astype(int) - room).max(axis=2)[nobody]
+        assert dark < 0.002 and off.mean() < 8 and np.percentile(off, 99) < 40, (i, dark, off.mean())

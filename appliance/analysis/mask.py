@@ -31,6 +31,7 @@ from appliance.models.segmentation import Segmenter, create_segmenter
 STILL_HEIGHT = 0.25   # of the frame: a network's person this tall is near enough to trust alone
 STILL_MOVING = 0.2    # at most this share of such a shape moving: it is someone standing still
 NETWORK_EDGE = 0.5    # the network's probability taken as its shape's edge
+NETWORK_EVERY = 3     # frames: how often the network is asked (see `_network`)
 SEEN_S = 3.0          # where someone moved is remembered this long (fading); a still visitor
                       # taken from the network is remembered as long as they stay
 SEEN_SHARE = 0.6      # of a still shape: this much where someone moved, or it is not a person
@@ -42,12 +43,15 @@ class MaskStage:
         self.segmenter: Segmenter | None = segmenter
         self.silhouettes = Silhouettes() if motion else None
         self.seen: np.ndarray | None = None  # 1 where someone moved just now, fading to 0
+        self.network: np.ndarray | None = None
+        self.network_shape: tuple[int, ...] = ()
+        self.frames = 0
         self.t: float | None = None
 
     def analyze(self, image: np.ndarray, meta: FrameMeta) -> MaskResult:
-        network = self.segmenter.probability(image)
         if self.silhouettes is None:
-            return MaskResult(network)
+            return MaskResult(self.segmenter.probability(image))
+        network = self._network(image)
         moving = self.silhouettes.shapes(image)
         people = moving.astype(np.float32)
         # what stands still is judged at the network's own (smaller) size
@@ -59,6 +63,14 @@ class MaskStage:
             still = cv2.resize(network * still, people.shape[::-1], interpolation=cv2.INTER_LINEAR)
             np.maximum(people, still, out=people)
         return MaskResult(people)
+
+    def _network(self, image: np.ndarray) -> np.ndarray:
+        """The network's answer, asked every NETWORK_EVERY frames: it is only taken for people
+        standing still, who are where they were a few frames ago."""
+        if self.network is None or self.frames % NETWORK_EVERY == 0 or self.network_shape != image.shape:
+            self.network, self.network_shape = self.segmenter.probability(image), image.shape
+        self.frames += 1
+        return self.network
 
     def _remember(self, moving: np.ndarray, t: float) -> None:
         """Fold this frame's moving shapes (uint8 0/1) into `seen`, which fades over SEEN_S."""

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from appliance.bench.far import far_lines, far_visitors
-from appliance.bench.masks import mask_lines, mask_match
+from appliance.bench.masks import far_mask_match, mask_lines, mask_match
 from appliance.bench.memory import in_fresh_process
 from appliance.bench.models import bench_models, model_lines
 from appliance.bench.people import people_lines, pose_recall
@@ -54,7 +54,7 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     clip = read_clip()
     report["people"] = pose_recall(settings, clip)
     report["far_visitors"] = far_visitors(settings, clip)
-    report["masks"] = mask_match(settings, clip)
+    report["masks"] = {**mask_match(settings, clip), "far_visitors": far_mask_match(settings, clip)}
     for line in people_lines(report["people"]) + far_lines(report["far_visitors"]) + mask_lines(report["masks"]):
         say(line)
     report["style"] = style_bench(settings, clip_frames(max(8, min(20, frames)), 40), runs=max(3, runs // 3))

@@ -14,6 +14,7 @@ painting.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -73,6 +74,39 @@ def blobs_on_nobody(region: np.ndarray, truth: np.ndarray) -> int:
 
 
 def mask_lines(result: dict[str, Any]) -> list[str]:
+    far = result.get("far_visitors")
     return [f"mask on people, {name}: precision {r['precision']:.2f}, recall {r['recall']:.2f} "
             f"(goal 0.8 each), {r['blobs_on_nobody']} blobs on nobody over {r['frames']} frames"
-            for name, r in result.items()]
+            for name, r in result.items() if name != "far_visitors"] + \
+        ([f"mask on far visitors (90 px at 640x480, {far['groups']} alone or in pairs): precision "
+          f"{far['precision']:.2f}, recall {far['recall']:.2f}"] if far else [])
+
+
+def far_mask_match(settings: Settings, frames: tuple[np.ndarray, ...]) -> dict[str, Any]:
+    """The mask stage on far visitors (`appliance.bench.far`: 90 px tall at 640x480, alone and
+    in pairs, walking into a room seen empty first), against the pasted people's own masks
+    (grown by 4 px, as the clip's truth is)."""
+    from appliance.analysis.mask import build
+    from appliance.bench.far import EMPTY_FRAMES, STEP_PX, WALK_FRAMES, cutouts, paste, room
+    from appliance.core.stages import mask_request
+    background, cuts = room(frames), cutouts(frames)
+    groups = [[c] for c in cuts] + [cuts[k:k + 2] for k in range(0, len(cuts) - 1, 2)]
+    hits = marked = walked = 0
+    grow = np.ones((9, 9), np.uint8)
+    for k, group in enumerate(groups):
+        stage = build(mask_request("meet"), AnalysisContext(settings))
+        for step in range(-EMPTY_FRAMES, WALK_FRAMES):
+            scene, marker = background.copy(), np.zeros_like(background)
+            for j, cut in enumerate(group if step >= 0 else []):
+                x, y = 120 + 150 * (k % 3) + j * 45 + step * STEP_PX, 220 + 60 * (k % 2)
+                paste(scene, cut, x, y)
+                paste(marker, replace(cut, image=np.full_like(cut.image, 1)), x, y)
+            mask = stage.analyze(scene, FrameMeta(step + EMPTY_FRAMES, (step + EMPTY_FRAMES) / 10, 0.0))
+            region = mask.at(scene.shape[1], scene.shape[0]) >= 0.5
+            truth = cv2.dilate(marker[..., 0], grow) > 0
+            hits += int(np.count_nonzero(region & truth))
+            marked += int(np.count_nonzero(region))
+            walked += int(np.count_nonzero(truth))
+        stage.close()
+    return {"precision": round(hits / max(1, marked), 3), "recall": round(hits / max(1, walked), 3),
+            "groups": len(groups), "model": settings.models.person_masks}

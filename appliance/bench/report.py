@@ -188,7 +188,13 @@ def people_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
                         f"{far[label]['pck']:.2f} ({far[label]['keypoints']} keypoints of {far['visitors']} "
                         f"people from the clip)", ">= 0.75", far[label]["pck"] >= 0.75)
                  for label in ("alone", "pairs")]
-    for mode, m in report.get("masks", {}).items():
+    masks = dict(report.get("masks", {}))
+    far_masks = masks.pop("far_visitors", None)
+    if far_masks:
+        rows.append(_check("mask stage on far visitors (90 px at 640x480, alone and in pairs), precision / recall",
+                           f"{far_masks['precision']:.2f} / {far_masks['recall']:.2f} ({far_masks['groups']} groups)",
+                           ">= 0.8 / 0.8", far_masks["precision"] >= 0.8 and far_masks["recall"] >= 0.8))
+    for mode, m in masks.items():
         rows.append(_check(f"{mode}: pixels changed on walkers (precision / recall, whole clip)",
                            f"{m['precision']:.2f} / {m['recall']:.2f}, {m['blobs_on_nobody']} blobs on nobody "
                            f"({m['frames']} frames)", ">= 0.8 / 0.8, no blob",

@@ -90,6 +90,7 @@ class CompiledPoses:
         self.trees = {name: self._compile(rule.condition, measures) for name, rule in poses.items()}
         listed = list(measures)
         self.kind = np.array([KINDS.index(m.kind) for m in listed], np.int64)
+        self.column = np.arange(len(listed))
         self.points = np.array([(m.points * 3)[:3] for m in listed], np.int64).reshape(-1, 3)
         self.low = np.array([-np.inf if m.low is None else m.low for m in listed], np.float64)
         self.high = np.array([np.inf if m.high is None else m.high for m in listed], np.float64)
@@ -111,8 +112,9 @@ class CompiledPoses:
         dx, dy = xy[b, 0] - xy[a, 0], xy[b, 1] - xy[a, 1]
         u, v = xy[a] - xy[b], xy[c] - xy[b]
         angle = np.degrees(np.arctan2(np.abs(u[:, 0] * v[:, 1] - u[:, 1] * v[:, 0]), (u * v).sum(axis=1)))
-        value = np.choose(self.kind, (dy / body.unit, dx / body.unit, np.abs(dx) / body.unit,
-                                      np.hypot(dx, dy) / body.unit, angle))
+        every = np.stack((dy / body.unit, dx / body.unit, np.abs(dx) / body.unit,
+                          np.hypot(dx, dy) / body.unit, angle))  # (kinds, measures): np.choose
+        value = every[self.kind, self.column]                      # allocates ~20x more
         passed = ((value >= self.low) & (value <= self.high)).tolist()
         known = body.seen[self.points].all(axis=1).tolist()
         return [p if k else None for p, k in zip(passed, known)]
@@ -166,11 +168,12 @@ class PoseJudge:
 
     def __init__(self, rules: PoseRules, mirror: bool = False):
         self.rules, self.mirror = rules, mirror
+        self.compiled = rules.compiled  # built now, not on the first visitor's frame
         self.histories: dict[int, MotionHistory] = {}
 
     def update(self, track_id: int, keypoints: np.ndarray, t: float) -> dict[str, Verdict]:
         body = Body.of(keypoints, self.mirror, self.rules.min_score)
-        verdicts = self.rules.compiled.judge(body)
+        verdicts = self.compiled.judge(body)
         history = self.histories.setdefault(track_id, MotionHistory())
         history.add(t, body)
         for name, motion in self.rules.motions.items():

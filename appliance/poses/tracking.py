@@ -64,29 +64,31 @@ class Tracker:
     def costs(self, poses: list[Pose], t: float) -> np.ndarray:
         """(tracks, poses): mean keypoint distance plus box-centre distance to each track's
         prediction, per body size; the box-centre distance alone where fewer than 3 keypoints
-        are seen on both. One array sum for every pair: a room of visitors is tens of pairs."""
-        tracks = self.tracks
-        if not tracks or not poses:
-            return np.zeros((len(tracks), len(poses)))
-        shift = np.array([tr.velocity * (t - tr.t) for tr in tracks])                   # (T, 2)
-        size = np.maximum.outer(np.array([tr.size for tr in tracks]),
-                                np.array([body_size(p) for p in poses]))                # (T, P)
-        track_centres = np.array([_centre(tr.pose) for tr in tracks]) + shift
+        are seen on both. A track's row is one set of array operations over every pose (a room
+        of visitors is tens of pairs), with temporaries of one row's size."""
+        costs = np.zeros((len(self.tracks), len(poses)))
+        if not poses:
+            return costs
+        pose_kp = np.array([p.keypoints for p in poses])                   # (P, 17, 3)
+        pose_seen = pose_kp[:, :, 2] >= self.min_score
         pose_centres = np.array([_centre(p) for p in poses])
-        centre = np.hypot(*np.moveaxis(track_centres[:, None] - pose_centres[None], 2, 0)) / size
-        track_kp = np.array([tr.pose.keypoints for tr in tracks])                       # (T, 17, 3)
-        pose_kp = np.array([p.keypoints for p in poses])                                # (P, 17, 3)
-        both = (track_kp[:, None, :, 2] >= self.min_score) & (pose_kp[None, :, :, 2] >= self.min_score)
-        predicted = track_kp[:, :, :2] + shift[:, None, :]
-        gaps = np.hypot(*np.moveaxis(predicted[:, None] - pose_kp[None, :, :, :2], 3, 0))  # (T, P, 17)
-        count = both.sum(axis=2)
-        mean_gap = (gaps * both).sum(axis=2) / np.maximum(count, 1)
-        return np.where(count < 3, centre, 0.5 * centre + 0.5 * mean_gap / size)
+        pose_sizes = np.array([body_size(p) for p in poses])
+        for row, track in enumerate(self.tracks):
+            shift = track.velocity * (t - track.t)
+            size = np.maximum(track.size, pose_sizes)
+            centre = np.hypot(*(_centre(track.pose) + shift - pose_centres).T) / size
+            both = pose_seen & (track.pose.keypoints[:, 2] >= self.min_score)
+            gaps = np.hypot(*np.moveaxis(track.predicted(t) - pose_kp[:, :, :2], 2, 0))  # (P, 17)
+            count = both.sum(axis=1)
+            mean_gap = np.where(both, gaps, 0.0).sum(axis=1) / np.maximum(count, 1)
+            costs[row] = np.where(count < 3, centre, 0.5 * centre + 0.5 * mean_gap / size)
+        return costs
 
     def update(self, poses: list[Pose], t: float) -> list[Track]:
         """Match `poses` seen at time `t` (seconds); return the tracks seen now, by id."""
         costs = self.costs(poses, t)
-        pairs = sorted((float(costs[ti, pi]), ti, pi) for ti, pi in zip(*(np.nonzero(costs <= self.max_cost)[k].tolist() for k in (0, 1))))
+        near = np.nonzero(costs <= self.max_cost)
+        pairs = sorted((float(costs[ti, pi]), ti, pi) for ti, pi in zip(near[0].tolist(), near[1].tolist()))
         used_tracks: set[int] = set()
         used_poses: set[int] = set()
         for cost, ti, pi in pairs:
