@@ -118,3 +118,27 @@ def test_a_visitor_who_stops_stays_masked_and_leaves_no_ghost(near_visitor):
     for index in range(len(frames), len(frames) + 50):
         result = motion.analyze(background, FrameMeta(index, index / RATE, 0.0))
     assert (result.probability >= 0.5).mean() < 0.002  # gone: no ghost where they stood
+
+
+def test_visitors_who_stop_near_or_far_keep_their_pose(near_visitor):
+    """The pose stage looks where the room moves. In a room watched for a while (1,500 frames:
+    its learning has slowed to 1/3000 a frame), two visitors, one near (200 px) and one far
+    (90 px), walk in and stand still for 25 s at 10 frames a second: both still carry a pose.
+    (After about 300 still frames a far visitor joins the room; a near one, whose pose is
+    confident, is kept in the crops by it for as long as they stand.)"""
+    from appliance.analysis.pose import pose_estimator
+    from appliance.poses.keypoints import coverage
+    background, cut = near_visitor
+    estimator = pose_estimator(AnalysisContext(Settings()))
+    for _ in range(1500):
+        estimator.motion.room.apply(background)
+    places = ((300, 440, 200), (520, 260, 90))  # feet x, feet y, height
+    for step in range(20 + 250):
+        scene, boxes = background.copy(), []
+        for x, y, height in places:
+            x = x - 6 * max(0, 20 - step)
+            paste(scene, cut, x, y, height=height)
+            boxes.append((x - height / 4, y - height, x + height / 4, y))
+        poses = estimator.estimate(scene)
+    for box in boxes:
+        assert any(coverage(box, p.box) >= 0.25 for p in poses), (box, [p.box for p in poses])
