@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import functools
 
+import cv2
 import numpy as np
 import pytest
 
@@ -142,3 +143,17 @@ def test_visitors_who_stop_near_or_far_keep_their_pose(near_visitor):
         poses = estimator.estimate(scene)
     for box in boxes:
         assert any(coverage(box, p.box) >= 0.25 for p in poses), (box, [p.box for p in poses])
+
+
+def test_when_the_light_changes_the_room_is_learned_again_within_seconds():
+    """A long memory keeps a stopped visitor, but must not keep a whole room whose light was
+    switched up as "moving" for as long: that is relearned within a few frames."""
+    from appliance.analysis.motion import Silhouettes
+    room = cv2.resize(clip()[0], (640, 480), interpolation=cv2.INTER_AREA)
+    silhouettes = Silhouettes()
+    for _ in range(300):
+        silhouettes.shapes(room)
+    brighter = cv2.convertScaleAbs(room, alpha=1.25, beta=20)
+    shares = [silhouettes.shapes(brighter).mean() for _ in range(40)]
+    assert shares[0] > 0.3            # the change is seen at first ...
+    assert max(shares[-10:]) < 0.01   # ... and gone within 30 frames (3 s at 10 a second)
