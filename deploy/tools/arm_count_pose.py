@@ -4,9 +4,10 @@
 
 counts the aarch64 instructions of N frames of the sample clip (640x480) through WHAT: the
 motion regions alone ("regions"), the live pose estimator with motion crops ("crops"), MultiPose
-on the whole frame ("whole"), the whole pose stage with tracking and named poses ("stage"), the mask stage as configured by default ("mask-motion": moving
-shapes, the network every third frame) or the network alone ("mask-model"). Run with N and 2N:
-the difference over N is one frame. The figures are kept in tests/bench/pose-crops-arm64-count.json.
+on the whole frame ("whole"), the whole pose stage with tracking and named poses ("stage"), the
+mask stage as configured by default ("mask-motion": moving shapes, the network every third
+frame) or the network alone ("mask-model"). Run with N and 2N: the difference over N is one
+frame. The figures are kept in tests/bench/pose-crops-arm64-count.json.
 """
 
 import sys
