@@ -113,7 +113,8 @@ demo() {
     mkdir -p demo-output
     out="demo-output/appliance-demo.mp4"
     "$VENV/bin/appliance" run --source sample --mode kandinsky --output "file:$out" "$@"
-    echo "dev.sh: no desktop here, so the demo was recorded to $(pwd)/$out"
+    echo "dev.sh: no desktop here, so the demo was recorded to $(pwd)/$out, paced like the camera" \
+         "(as it runs live on this machine: the paintings arrive at this machine's keyframe rate)"
 }
 
 bench() {  # every budget in one run (both runtimes where Python 3.11 allows), then the README tables

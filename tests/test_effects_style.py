@@ -55,10 +55,26 @@ def test_strength_0_is_the_camera_and_1_is_the_painting(context, frames):
     assert np.abs(half - (painting.astype(int) + frame) / 2).max() <= 1
 
 
-def test_before_the_first_keyframe_the_camera_picture_is_shown(context, frames):
-    effect, analyzer = make(context, style="builtin:0")
-    meta = FrameMeta(0, 0.0, 0.0)
-    assert effect.process(frames[0], meta) is frames[0]
+def detail(image: np.ndarray) -> float:
+    return float(cv2.Laplacian(cv2.cvtColor(image, cv2.COLOR_BGR2GRAY), cv2.CV_32F).var())
+
+
+def test_before_the_first_keyframe_the_underpainting_is_shown_never_the_camera(context, frames):
+    """At a start or a mode switch: broad colour fields that follow the frame, with none of its
+    detail (no face), and the first keyframe fades in over them."""
+    from appliance.effects.style import FIRST_FADE_FRAMES
+    effect, analyzer = make(context, style="builtin:5", carry_forward=False)
+    frame = frames[0]
+    out = effect.process(frame, FrameMeta(0, 0.0, 0.0))
+    assert out.shape == frame.shape and np.abs(out.astype(int) - frame).mean() > 10
+    assert detail(out) < 0.02 * detail(frame)
+    coarse = [cv2.resize(x, (4, 3), interpolation=cv2.INTER_AREA).astype(float) for x in (out, frame)]
+    assert np.corrcoef(coarse[0].ravel(), coarse[1].ravel())[0, 1] > 0.7  # its colours follow the room
+    key = analyzer.analyze(frame, FrameMeta(0, 0.0, 0.0))
+    painting = cv2.resize(key.image, SIZE, interpolation=cv2.INTER_LINEAR).astype(int)
+    fading = [shown(effect, analyzer.name, key, frame).astype(int) for _ in range(FIRST_FADE_FRAMES + 1)]
+    gaps = [np.abs(f - painting).mean() for f in fading]
+    assert gaps[0] > 5 and all(a > b for a, b in zip(gaps, gaps[1:-1])) and gaps[-1] == 0
 
 
 def region_chroma(image: np.ndarray, grid: int = 4) -> np.ndarray:
@@ -173,3 +189,44 @@ def test_any_painting_is_a_style_and_the_shipped_one_paints_like_kandinsky(conte
     theirs = shown(builtin_effect, builtin.name, builtin.analyze(frame, FrameMeta(0, 0.0, 0.0)), frame)
     colours = lambda im: cv2.calcHist([im], [0, 1, 2], None, [8, 8, 8], [0, 256] * 3).ravel() / im[..., 0].size
     assert overlap(colours(ours), colours(painted)) > overlap(colours(theirs), colours(painted))
+
+
+@pytest.mark.parametrize("start", ["painted", "passthrough"])
+def test_a_style_mode_never_shows_the_camera_at_a_start_or_a_mode_switch(start):
+    """The live pipeline (threads, the clip paced at its 10 fps): keyframes take longer than a
+    frame, so the first frames of a style mode have none yet; they show the underpainting."""
+    from appliance.config import EffectSettings, ModeSettings, Settings
+    from appliance.core.pipeline import Pipeline, PipelineOptions
+    from appliance.paths import SAMPLE_CLIP
+    from appliance.sources.video import VideoFileSource
+    from test_core_pipeline import RecordingOutput, run_in_thread
+    modes = {"passthrough": Settings().modes["passthrough"],
+             "painted": ModeSettings("painted", [EffectSettings("style", Style.Params(style="builtin:5"))])}
+    switch_at = 0 if start == "painted" else 3
+    output = RecordingOutput(commands_after={3: "next_mode", 16: "quit"} if switch_at else {16: "quit"})
+    pipeline = Pipeline(VideoFileSource(SAMPLE_CLIP), output, modes, start,
+                        options=PipelineOptions(realtime=True, wait_for_display=True))
+    run_in_thread(pipeline)
+    camera = read_clip()
+    painted = [np.abs(img.astype(int) - raw).mean() for img, raw in zip(output.images[switch_at:], camera[switch_at:])]
+    assert len(painted) >= 12 and min(painted) > 10, painted
+    if switch_at:
+        assert all(np.array_equal(img, raw) for img, raw in zip(output.images[:3], camera))
+
+
+def test_a_new_keyframe_replaces_the_old_at_once_where_people_moved(context, frames):
+    """The fade-in of a new keyframe (against shimmer) happens where the room stayed still; on
+    the walkers, the old painting is of where they were, so the new one is shown at once."""
+    from appliance.bench.truth import walker_masks
+    effect, analyzer = make(context, style="builtin:5")
+    old = analyzer.analyze(frames[0], FrameMeta(0, 0.0, 0.0))
+    for i in range(1, 4):
+        shown(effect, analyzer.name, old, frames[i], i)
+    new = analyzer.analyze(frames[4], FrameMeta(4, 0.0, 0.0))
+    out = shown(effect, analyzer.name, new, frames[4], 4).astype(int)
+    painting = cv2.resize(new.image, SIZE, interpolation=cv2.INTER_LINEAR).astype(int)
+    moved = cv2.resize(walker_masks(read_clip())[44].astype(np.uint8), SIZE, interpolation=cv2.INTER_NEAREST) > 0
+    moved &= np.abs(frames[4].astype(int) - frames[0]).max(axis=2) > 40  # walked between the two keyframes
+    gap = np.abs(out - painting).mean(axis=2)
+    assert moved.sum() > 500
+    assert gap[moved].mean() < 5 and gap[~moved].mean() > 2 * gap[moved].mean(), (gap[moved].mean(), gap[~moved].mean())

@@ -58,8 +58,11 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
 
 
 def pipeline_options(settings: Settings, output_spec: str, live: bool) -> PipelineOptions:
+    """A recording of a file source is paced like the camera it stands for (as `source.realtime`
+    says), so the video shows what a visitor would see, keyframe rate included, and keeps every
+    frame (capture waits for the display). `render` is the offline path: every frame analysed."""
     recording = parse_output_spec(output_spec).kind in ("video", "still") and not live
-    return PipelineOptions(realtime=settings.source.realtime and not recording,
+    return PipelineOptions(realtime=settings.source.realtime,
                            wait_for_display=recording,
                            max_frames=frame_limit(settings, output_spec),
                            stats_every_s=settings.logging.stats_every_s)

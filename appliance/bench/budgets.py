@@ -18,8 +18,9 @@ from appliance.bench.models import bench_models, model_lines
 from appliance.bench.people import people_lines, pose_recall
 from appliance.bench.pose import pose_stage_bench, pose_stage_lines
 from appliance.bench.run import clip_frames, machine_info, run_bench, sample_frames
-from appliance.bench.style import style_bench, style_lines
-from appliance.bench.truth import read_clip
+from appliance.bench.report import PI5_SPEEDUP, pi4_model_ms
+from appliance.bench.style import keyframe_every, pi_rate_lines, style_at_pi_rate, style_bench, style_lines
+from appliance.bench.truth import read_clip, walker_masks
 from appliance.config import Settings
 from appliance.models.manifest import ModelStore, resolve_threads
 
@@ -58,7 +59,11 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     for line in people_lines(report["people"]) + far_lines(report["far_visitors"]) + mask_lines(report["masks"]):
         say(line)
     report["style"] = style_bench(settings, clip_frames(max(8, min(20, frames)), 40), runs=max(3, runs // 3))
-    for line in style_lines(report["style"]):
+    pi4_keyframe_ms = pi4_model_ms(report)["style_arbitrary_transform"]
+    every = {"Pi 4": keyframe_every(1000.0 / pi4_keyframe_ms),
+             "Pi 5": keyframe_every(PI5_SPEEDUP * 1000.0 / pi4_keyframe_ms)}
+    report["style_at_pi_rate"] = style_at_pi_rate(settings, list(clip[40:100]), list(walker_masks(clip)[40:100]), every)
+    for line in style_lines(report["style"]) + pi_rate_lines(report["style_at_pi_rate"]):
         say(line)
     report["memory"] = {"all_models_loaded": in_fresh_process("loaded", config),
                         "all_models_loaded_low_memory": in_fresh_process("loaded", config, "--low-memory", "on"),

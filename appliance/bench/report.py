@@ -166,10 +166,24 @@ def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
         if "error" not in r:
             out.append(_check(f"start-up to first frame, first mode {mode}", f"{r['startup_s']:.2f} s",
                               f"<= {STARTUP_S:.0f} s", r["startup_s"] <= STARTUP_S))
-    out += people_budgets(report)
+    out += people_budgets(report) + pi_rate_budgets(report)
     errors = [f"{part}: {r['error']}" for part, r in (*memory.items(), *report["startup"].items()) if "error" in r]
     out.extend(_check(e, "failed", "-", False) for e in errors)
     return out
+
+
+def pi_rate_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """The painting in motion at a Pi's keyframe rate (absent from runs made before it was measured)."""
+    rows = []
+    for board, r in report.get("style_at_pi_rate", {}).items():
+        if not isinstance(r, dict):
+            continue
+        rows += [_check(f"style at {board} rate (a keyframe every {r['keyframe_every']} clip frames): shown vs a fresh "
+                        "painting, on the walkers", f"{r['drift_people']:.1f} (elsewhere {r['drift_elsewhere']:.1f})",
+                        "<= 20", r["drift_people"] <= 20),
+                 _check(f"style at {board} rate: flicker / the input's", f"{r['flicker_over_input']:.2f}x",
+                        "<= 1.5x", r["flicker_over_input"] <= 1.5)]
+    return rows
 
 
 def people_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:

@@ -111,3 +111,44 @@ def style_lines(result: dict[str, Any]) -> list[str]:
     lines.append(f"style flicker: painted every frame {fl['painted_every_frame']:.2f}, carried "
                  f"{fl['carried']:.2f} = {fl['ratio']:.2f}x (budget 0.5x)")
     return lines
+
+
+CLIP_FPS = 10.0  # the sample clip's rate: a keyframe rate of r a second is one every 10/r frames
+
+
+def keyframe_every(keyframes_per_s: float) -> int:
+    """Clip frames between keyframes at a board's projected keyframe rate."""
+    return max(1, round(CLIP_FPS / max(keyframes_per_s, 1e-3)))
+
+
+def style_at_pi_rate(settings: Any, frames: list[np.ndarray], walkers: list[np.ndarray],
+                     every: dict[str, int]) -> dict[str, Any]:
+    """What a visitor sees of `kandinsky` on a board painting a keyframe every `every[board]`
+    clip frames (the style effect as configured by default, carried along flow in between):
+    how far the shown painting is from a fresh painting of the same frame, on the walkers and
+    elsewhere (0-255, mean absolute), and its flicker against the input's own."""
+    from appliance.core.stages import AnalysisContext
+
+    frames = [cv2.resize(f, FRAME_SIZE, interpolation=cv2.INTER_AREA) for f in frames]
+    people = [cv2.resize(m.astype(np.uint8), FRAME_SIZE, interpolation=cv2.INTER_NEAREST) > 0 for m in walkers]
+    with tempfile.TemporaryDirectory() as state:
+        context = AnalysisContext(settings=settings, state_dir=Path(state))
+        fresh = paint_clip(*_make(context, style="kandinsky", carry_forward=False), frames, 1)
+        result: dict[str, Any] = {"frames": len(frames), "flicker_input": round(flicker(frames, frames), 3)}
+        for board, k in every.items():
+            carried = paint_clip(*_make(context, style="kandinsky"), frames, k)
+            gaps = [np.abs(c.astype(np.int16) - f).mean(axis=2) for c, f in zip(carried, fresh)]
+            on = np.concatenate([g[p] for g, p in zip(gaps, people)])
+            off = np.concatenate([g[~p] for g, p in zip(gaps, people)])
+            shimmer = flicker(carried, frames)
+            result[board] = {"keyframe_every": k, "drift_people": round(float(on.mean()), 2),
+                             "drift_elsewhere": round(float(off.mean()), 2), "flicker": round(shimmer, 3),
+                             "flicker_over_input": round(shimmer / max(result["flicker_input"], 1e-6), 3)}
+        return result
+
+
+def pi_rate_lines(result: dict[str, Any]) -> list[str]:
+    return [f"style at {board} rate (a keyframe every {r['keyframe_every']} clip frames): drift on walkers "
+            f"{r['drift_people']:.1f} (goal 20), elsewhere {r['drift_elsewhere']:.1f}; flicker "
+            f"{r['flicker']:.2f} = {r['flicker_over_input']:.2f}x the input's (goal 1.5x)"
+            for board, r in result.items() if isinstance(r, dict)]

@@ -65,6 +65,7 @@ class PipelineObserver(Protocol):
 class PipelineOptions:
     realtime: bool = True           # pace non-live sources at their own frame rate
     wait_for_display: bool = False  # never drop: capture waits until the display took the frame
+                                    # (paced still, when `realtime`: a recording of a live run)
     inline_analysis: bool = False   # analyse every frame before showing it (offline renders)
     reconnect: Backoff = field(default_factory=Backoff)  # a lost camera is retried this way
     max_frames: int = 0       # stop after this many shown frames (0: never)
@@ -97,7 +98,8 @@ class Pipeline:
         self._ended_by = ""
         waits = self.options.wait_for_display or self.options.inline_analysis
         self.capture = Capture(source, self.frames, self.times, self._stop,
-                               pace=self.options.realtime and not waits, wait_for_display=waits,
+                               pace=self.options.realtime and not self.options.inline_analysis,
+                               wait_for_display=waits,
                                backoff=self.options.reconnect)
         self._output_open = False
         self._output_size = (640, 480)

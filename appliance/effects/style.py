@@ -4,8 +4,10 @@ The painting itself is slow (~100 ms on a PC, ~1 s on a Pi), so it is an analysi
 worker paints KEYFRAMES of the newest frame while the display carries on. Every displayed frame
 takes the newest keyframe and, with `carry_forward`, moves it along optical flow to where the
 content is now (a few ms), so the painting follows the visitor between keyframes instead of
-lagging and jumping. Put geometry effects (mirror) after this one: the keyframes are painted
-from the camera's frame.
+lagging and jumping. Until the first keyframe (at a start or a mode switch) the underpainting
+is shown (`appliance.paint.underpainting`), and the first keyframe fades in over it: a style
+mode never shows the camera picture. Put geometry effects (mirror) after this one: the
+keyframes are painted from the camera's frame.
 """
 
 from __future__ import annotations
@@ -20,8 +22,11 @@ from appliance.core.lazy import cv2
 from appliance.core.registry import register_effect
 from appliance.core.results import Keyframe
 from appliance.core.stages import AnalysisContext, StageRequest, StyleParams, style_request
+from appliance.paint.underpainting import underpainting
 from appliance.styles.flow import FlowCarrier
 from appliance.styles.sources import StyleError, parse_style
+
+FIRST_FADE_FRAMES = 10  # the first keyframe fades in over the underpainting this many frames
 
 
 def _check_style(text: str) -> str | None:
@@ -60,20 +65,33 @@ class Style:
         self.request = style_request(StyleParams(params.style, params.styles_dir, params.size,
                                                  params.flow_width, steadiness))
         self.carrier = FlowCarrier(params.flow_width, params.fade_frames)
+        self.first_fade = 0
 
     def stages(self, context: AnalysisContext) -> list[StageRequest]:
         return [self.request]
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
+        if self.p.strength <= 0.0:
+            return image
         keyframe = meta.results.get(self.request.key, Keyframe)
-        if keyframe is None or self.p.strength <= 0.0:
-            return image  # nothing painted yet: the camera picture, never a blank screen
-        painting = self.painting(keyframe, image, meta)
+        if keyframe is None:  # nothing painted yet (a start, a mode switch): the underpainting,
+            painting = underpainting(image)  # never the camera picture, never a blank screen
+            self.first_fade = FIRST_FADE_FRAMES
+        else:
+            painting = self._faded_in(self.painting(keyframe, image, meta), image)
         if self.p.keep_colours:
             painting = keep_colours(painting, image)
         if self.p.strength >= 1.0:
             return painting
         return cv2.addWeighted(painting, self.p.strength, image, 1.0 - self.p.strength, 0.0)
+
+    def _faded_in(self, painting: np.ndarray, image: np.ndarray) -> np.ndarray:
+        """The first keyframe after the underpainting fades in over FIRST_FADE_FRAMES."""
+        if self.first_fade <= 0:
+            return painting
+        keep = self.first_fade / (FIRST_FADE_FRAMES + 1)
+        self.first_fade -= 1
+        return cv2.addWeighted(underpainting(image), keep, painting, 1.0 - keep, 0.0)
 
     def painting(self, keyframe: Keyframe, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
         """The keyframe, carried to this frame (flow on the camera's picture), at the frame's size."""

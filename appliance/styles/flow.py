@@ -60,6 +60,8 @@ class FlowCarrier:
         self._previous: np.ndarray | None = None
         self._key_id: object = None
         self._fade_left = 0
+        self._source: np.ndarray | None = None  # the grey frame the newest keyframe was painted from
+        self._still = np.ones((1, 1), np.float32)
 
     def grid(self, h: int, w: int) -> np.ndarray:
         if (h, w) not in self._grids:
@@ -100,13 +102,13 @@ class FlowCarrier:
         """The painting aligned with `current_bgr`; a new `key_id` fades in over fade_frames."""
         current = flow_frame(current_bgr, source_grey.shape[1])
         if current.shape != source_grey.shape:
-            return self._fade(painting, key_id)
+            return self._fade(painting, key_id, source_grey)
         if index is None or source_index is None:
             displacement = self.dis.calc(current, source_grey, None)
         else:
             displacement = self._chained(current, source_grey, key_id, index, source_index)
         moved = displacement * self.motion(current, source_grey)[..., None]
-        return self._fade(self.warp(painting, moved), key_id)
+        return self._fade(self.warp(painting, moved), key_id, source_grey)
 
     def _chained(self, current, source_grey, key_id, index, source_index) -> np.ndarray:
         """Displacement current -> source frame, composed from the frame-to-frame steps."""
@@ -147,17 +149,32 @@ class FlowCarrier:
         for step in steps[start + 1:]:
             displacement = self._compose(displacement, step.flow)
         return displacement
-    def _fade(self, out: np.ndarray, key_id: object) -> np.ndarray:
+    def _fade(self, out: np.ndarray, key_id: object, source_grey: np.ndarray) -> np.ndarray:
+        """A new keyframe fades in over the one before, where the picture stayed still between
+        their two frames: there the new brushwork would jump. Where something moved (a visitor
+        walking), the old painting is of where they were, so the new one is taken at once."""
         if key_id != self._key_id:
             fresh = self._previous is None or self._previous.shape != out.shape
             self._key_id, self._fade_left = key_id, 0 if fresh else self.fade_frames
+            if not fresh:
+                self._still = self._still_between(source_grey, out.shape[:2])
+            self._source = source_grey
         if self._fade_left > 0:
-            keep = self._fade_left / (self.fade_frames + 1)
-            out = cv2.addWeighted(self._previous, keep, out, 1.0 - keep, 0.0)
+            keep = self._still * (self._fade_left / (self.fade_frames + 1))
+            out = cv2.blendLinear(self._previous, out, keep, 1.0 - keep)
             self._fade_left -= 1
         self._previous = out
         return out
 
+    def _still_between(self, source_grey: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+        """float32 at `size` (h, w): 1 where the new keyframe's frame matches the last one's."""
+        last = self._source
+        if last is None or last.shape != source_grey.shape:
+            return np.ones(size, np.float32)
+        still = 1.0 - self.motion(source_grey, last)
+        return cv2.resize(still, (size[1], size[0]), interpolation=cv2.INTER_LINEAR)
+
     def reset(self) -> None:
         self._previous, self._key_id, self._fade_left, self._chain = None, None, 0, None
+        self._source = None
         self._history.clear()
