@@ -157,3 +157,26 @@ def test_when_the_light_changes_the_room_is_learned_again_within_seconds():
     shares = [silhouettes.shapes(brighter).mean() for _ in range(40)]
     assert shares[0] > 0.3            # the change is seen at first ...
     assert max(shares[-10:]) < 0.01   # ... and gone within 30 frames (3 s at 10 a second)
+
+
+def test_a_mode_switch_keeps_the_learned_room_so_standing_visitors_stay_masked(near_visitor):
+    """Staff change the mode while a visitor stands in front of the screen: the new mode's mask
+    stage shares the run's learned room, so the visitor is still masked; a room learned afresh
+    would take them in as part of it."""
+    background, cut = near_visitor
+    context = AnalysisContext(Settings())
+    before = build(mask_request("meet"), context)
+    for _ in range(1500):  # a gallery's room, watched for a while
+        before.silhouettes.room.apply(background)
+    standing = scene_with(background, cut, 350)
+    frames = [(background, None)] * 30 + [scene_with(background, cut, 150 + 10 * s) for s in range(20)]
+    frames += [standing] * 400  # 40 s standing: past the learned room's memory of them
+    for index, (image, _) in enumerate(frames):
+        before.analyze(image, FrameMeta(index, index / RATE, 0.0))
+    before.close()
+    after, fresh = build(mask_request("meet"), context), stage()
+    for index in range(len(frames), len(frames) + 30):
+        kept = after.analyze(standing[0], FrameMeta(index, index / RATE, 0.0))
+        learned_afresh = fresh.analyze(standing[0], FrameMeta(index, index / RATE, 0.0))
+    assert covered(kept, standing[1])[0] >= 0.7
+    assert covered(learned_afresh, standing[1])[0] < 0.3

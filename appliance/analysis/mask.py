@@ -37,16 +37,38 @@ SEEN_S = 3.0          # where someone moved is remembered this long (fading); a 
 SEEN_SHARE = 0.6      # of a still shape: this much where someone moved, or it is not a person
 
 
+class Seen:
+    """Where someone moved, fading over SEEN_S (1 just now, 0 long ago), and where a still visitor
+    was taken from the network (kept at 1 while they stay): kept across mode switches with the
+    learned room, so a visitor standing through a switch stays a visitor."""
+
+    def __init__(self) -> None:
+        self.map: np.ndarray | None = None
+        self.t: float | None = None
+
+    def remember(self, moving: np.ndarray, t: float) -> np.ndarray:
+        """Fold this frame's moving shapes (uint8 0/1) in; the map, at their size."""
+        if self.map is None or self.map.shape != moving.shape:
+            self.map, self.t = np.zeros(moving.shape, np.float32), t
+        fade = min(1.0, max(0.0, t - self.t) / SEEN_S)
+        self.t = t
+        np.subtract(self.map, fade, out=self.map)
+        np.maximum(self.map, moving, out=self.map)
+        return self.map
+
+
 class MaskStage:
-    def __init__(self, name: str, segmenter: Segmenter, motion: bool = True):
+    def __init__(self, name: str, segmenter: Segmenter, silhouettes: Silhouettes | None,
+                 seen: Seen | None = None):
+        """`silhouettes` and `seen`: the run's learned room and memory of where people moved
+        (kept across mode switches), or None for the network alone."""
         self.name = name
         self.segmenter: Segmenter | None = segmenter
-        self.silhouettes = Silhouettes() if motion else None
-        self.seen: np.ndarray | None = None  # 1 where someone moved just now, fading to 0
+        self.silhouettes = silhouettes
+        self.seen = seen or Seen()
         self.network: np.ndarray | None = None
         self.network_shape: tuple[int, ...] = ()
         self.frames = 0
-        self.t: float | None = None
 
     def analyze(self, image: np.ndarray, meta: FrameMeta) -> MaskResult:
         if self.silhouettes is None:
@@ -56,10 +78,10 @@ class MaskStage:
         people = moving.astype(np.float32)
         # what stands still is judged at the network's own (smaller) size
         moving = cv2.resize(moving, network.shape[::-1], interpolation=cv2.INTER_NEAREST)
-        self._remember(moving, float(meta.t))
-        still = standing_still(network, moving, self.seen)
+        seen = self.seen.remember(moving, float(meta.t))
+        still = standing_still(network, moving, seen)
         if still is not None:
-            np.maximum(self.seen, still, out=self.seen)
+            np.maximum(seen, still, out=seen)
             still = cv2.resize(network * still, people.shape[::-1], interpolation=cv2.INTER_LINEAR)
             np.maximum(people, still, out=people)
         return MaskResult(people)
@@ -71,15 +93,6 @@ class MaskStage:
             self.network, self.network_shape = self.segmenter.probability(image), image.shape
         self.frames += 1
         return self.network
-
-    def _remember(self, moving: np.ndarray, t: float) -> None:
-        """Fold this frame's moving shapes (uint8 0/1) into `seen`, which fades over SEEN_S."""
-        if self.seen is None or self.seen.shape != moving.shape:
-            self.seen, self.t = np.zeros(moving.shape, np.float32), t
-        fade = min(1.0, max(0.0, t - self.t) / SEEN_S)
-        self.t = t
-        np.subtract(self.seen, fade, out=self.seen)
-        np.maximum(self.seen, moving, out=self.seen)
 
     def close(self) -> None:
         self.segmenter = None  # let the model go: the store frees what no stage holds
@@ -106,5 +119,8 @@ def standing_still(network: np.ndarray, moving: np.ndarray, seen: np.ndarray) ->
 @register_stage("mask")
 def build(request: StageRequest, context: AnalysisContext) -> MaskStage:
     """An unknown or missing model raises ModelError, which turns the mode into a card."""
-    motion = context.settings.models.person_masks == "motion"
-    return MaskStage(request.key, create_segmenter(context.store, request.params), motion)
+    segmenter = create_segmenter(context.store, request.params)
+    if context.settings.models.person_masks != "motion":
+        return MaskStage(request.key, segmenter, None)
+    return MaskStage(request.key, segmenter, context.kept(f"silhouettes:{request.key}", Silhouettes),
+                     context.kept(f"seen:{request.key}", Seen))

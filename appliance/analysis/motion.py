@@ -18,6 +18,8 @@ light, which makes much of the frame "move" at once, is learned quickly instead.
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 
 from appliance.core.lazy import cv2
@@ -46,6 +48,8 @@ class LearnedRoom:
         self.rate = -1.0  # OpenCV's own: fast while the room is new, 1/history after
         self.size: tuple[int, int] | None = None
         self.scale = 1.0
+        self.lock = threading.Lock()  # kept across mode switches: the old mode's stage may
+                                      # still be finishing a frame when the new one starts
 
     def apply(self, image_bgr: np.ndarray) -> np.ndarray:
         """The frame against the room, at the working size (`self.size`, `self.scale`)."""
@@ -82,6 +86,12 @@ class MotionRegions:
 
     def regions(self, image_bgr: np.ndarray, also: list[Box] | None = None) -> list[Box]:
         """The moving regions, joined with `also` (where people were seen last), tallest first."""
+        with self.room.lock:
+            boxes = self._moving(image_bgr)
+        # motion's fragments of one person are joined first, then with where people were seen
+        return sorted(joined(joined(boxes) + list(also or [])), key=lambda b: b[1] - b[3])
+
+    def _moving(self, image_bgr: np.ndarray) -> list[Box]:
         mask = self.room.apply(image_bgr)
         scale = self.room.scale
         foreground = self.room.buffer("foreground")
@@ -89,11 +99,9 @@ class MotionRegions:
         cv2.morphologyEx(foreground, cv2.MORPH_OPEN, self.open, dst=foreground)
         cv2.dilate(foreground, self.grow, dst=foreground)
         count, _, stats, _ = cv2.connectedComponentsWithStats(foreground, labels=self.room.buffer("labels", np.int32))
-        boxes = [(x / scale, y / scale, (x + bw) / scale, (y + bh) / scale)
-                 for x, y, bw, bh, area in stats[1:count].tolist()
-                 if bh / scale >= MIN_HEIGHT_PX and area >= MIN_AREA]
-        # motion's fragments of one person are joined first, then with where people were seen
-        return sorted(joined(joined(boxes) + list(also or [])), key=lambda b: b[1] - b[3])
+        return [(x / scale, y / scale, (x + bw) / scale, (y + bh) / scale)
+                for x, y, bw, bh, area in stats[1:count].tolist()
+                if bh / scale >= MIN_HEIGHT_PX and area >= MIN_AREA]
 
 
 class Silhouettes:
@@ -114,6 +122,10 @@ class Silhouettes:
 
     def shapes(self, image_bgr: np.ndarray) -> np.ndarray:
         """uint8 0/1 at the working size: 1 on the visitors who move (a new array)."""
+        with self.room.lock:
+            return self._shapes(image_bgr)
+
+    def _shapes(self, image_bgr: np.ndarray) -> np.ndarray:
         mask = self.room.apply(image_bgr)
         moving = cv2.compare(mask, 255, cv2.CMP_EQ, dst=self.room.buffer("moving"))  # not shadows
         cv2.morphologyEx(moving, cv2.MORPH_CLOSE, self.close, dst=moving)

@@ -191,7 +191,10 @@ def pose_estimator(context: AnalysisContext, follow: bool = True):
     models = context.settings.models
     estimator = create_estimator(context.store, models.pose, follow=follow)
     multi = context.store.entries[models.pose].task == "pose_multi"  # known: create_estimator checked
-    return RegionPose(estimator) if follow and multi and models.pose_crops == "motion" else estimator
+    if not (follow and multi and models.pose_crops == "motion"):
+        return estimator
+    from appliance.analysis.motion import MotionRegions
+    return RegionPose(estimator, context.kept("motion-regions", MotionRegions))  # outlives a mode switch
 
 
 class RegionPose:
@@ -201,12 +204,12 @@ class RegionPose:
     room), or with most of the frame moving (the first frames, before the room is learned, or the
     light changing), it looks at the whole frame."""
 
-    def __init__(self, model):
+    def __init__(self, model, motion=None):
         from appliance.analysis.motion import MotionRegions
         from appliance.models.mosaic import Mosaic
         self.model = model
         self.name = model.name
-        self.motion = MotionRegions()
+        self.motion = motion or MotionRegions()
         self.mosaic = Mosaic(model)
         self.last: list = []
         self.regions_ms = 0.0

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
 
 import numpy as np
 
@@ -94,6 +94,15 @@ class AnalysisContext:
     state_dir: Path | None = None
     recorded_poses: bool = False
     _store: "ModelStore | None" = None
+    _kept: dict = field(default_factory=dict, repr=False)
+
+    def kept(self, name: str, make: Callable[[], Any]) -> Any:
+        """One object per context (per run) under `name`, made on first use: what must outlive a
+        mode switch, like the learned room (a new one would take in everyone standing in front
+        of the camera as part of the room)."""
+        if name not in self._kept:
+            self._kept[name] = make()
+        return self._kept[name]
 
     @property
     def store(self) -> "ModelStore":
