@@ -24,7 +24,7 @@ from appliance.config import Settings
 from appliance.core.frame import FrameMeta
 from appliance.core.lazy import cv2
 from appliance.core.modes import Mode
-from appliance.core.stages import AnalysisContext
+from appliance.core.stages import AnalysisContext, MarksPeople
 from appliance.core.stats import StageTimes
 
 MASKED_MODES = ("kandinsky-people", "kandinsky-room", "anonymizer")
@@ -41,7 +41,7 @@ def mode_match(settings: Settings, name: str, frames: tuple[np.ndarray, ...],
                truth: np.ndarray) -> dict[str, Any]:
     mode = Mode(name, settings.modes[name], AnalysisContext(settings))
     try:
-        effects = [e for _, e in mode.steps if hasattr(e, "person_region")]
+        effects = [e for _, e in mode.steps if isinstance(e, MarksPeople)]
         stages = [a for a in mode.analyzers if not a.name.startswith("style")]
         hits = marked = blobs = 0
         times = StageTimes()

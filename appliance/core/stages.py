@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -83,6 +83,16 @@ class Effect(Protocol):
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray: ...
 
     def close(self) -> None: ...
+
+
+@runtime_checkable
+class MarksPeople(Protocol):
+    """An effect that changes, or spares, the pixels it judges a person (the mask, the
+    anonymizer): `person_region` is where on the last frame (bool, frame-sized; None before
+    any), which the mask benchmark holds against where people really walked."""
+
+    @property
+    def person_region(self) -> np.ndarray | None: ...
 
 
 @dataclass
