@@ -12,8 +12,7 @@ segmentation network, which sees the frame at 256x144 and so paints blobs on peo
 tall and sometimes on a building or a van, is kept only for what motion cannot see: a visitor
 close enough to fill a quarter of the frame, standing where someone moved in the last SEEN_S
 seconds (or was taken as standing still since), who stands still long enough to become part
-of the room. What never moved is never
-taken from the network.
+of the room. What never moved is never taken from the network.
 """
 
 from __future__ import annotations

@@ -50,6 +50,7 @@ class LearnedRoom:
         self.scale = 1.0
         self.lock = threading.Lock()  # kept across mode switches: the old mode's stage may
                                       # still be finishing a frame when the new one starts
+        self.buffers: dict[str, np.ndarray] = {}
 
     def apply(self, image_bgr: np.ndarray) -> np.ndarray:
         """The frame against the room, at the working size (`self.size`, `self.scale`)."""
@@ -69,10 +70,9 @@ class LearnedRoom:
 
     def buffer(self, name: str, dtype=np.uint8) -> np.ndarray:
         """A working-size buffer kept under `name` (made again when the size changes)."""
-        held = self.__dict__.get(f"_{name}")
+        held = self.buffers.get(name)
         if held is None or held.shape != self.mask.shape:
-            held = np.empty(self.mask.shape, dtype)
-            self.__dict__[f"_{name}"] = held
+            held = self.buffers[name] = np.empty(self.mask.shape, dtype)
         return held
 
 
