@@ -28,7 +28,7 @@ from appliance.core.lazy import cv2
 from appliance.core.registry import register_effect
 from appliance.core.results import MaskResult
 from appliance.core.stages import POSE, AnalysisContext, StageRequest, mask_request
-from appliance.paint.bodies import FrameBuffer, draw_skeleton, people, pose_result, visible
+from appliance.paint.bodies import FrameBuffer, draw_skeleton, fill_body, people, pose_result, visible
 from appliance.paint.palette import BLACK, DARK, PALETTE, named_colour, track_colour
 
 RING = 8  # recent frames kept to pair with a lagging mask
@@ -44,6 +44,13 @@ def mask_of(result: MaskResult | None, shape: tuple[int, int]) -> np.ndarray | N
     if not isinstance(probability, np.ndarray) or probability.ndim != 2 or probability.size == 0:
         return None
     return result.at(shape[1], shape[0])
+
+
+def result_key(meta: FrameMeta, key: str) -> object:
+    """Which result of stage `key` the frame carries (its frame index, or the object itself
+    when it does not say): effects redraw what depends on a result only when it changes."""
+    frame = meta.results.frame_of(key)
+    return frame if frame is not None else id(meta.results.get(key, object))
 
 
 def at_least(mask: np.ndarray, threshold: float, out: np.ndarray) -> np.ndarray:
@@ -113,42 +120,50 @@ class Room:
     then follows the light with an exponential time constant of `learn_s` seconds.
     """
 
+    REFILL_S = 1.0  # the guess for the unlearned room is made again at most this often (frame time)
+
     def __init__(self, h: int, w: int, learn_s: float, views: int):
         self.learn_s, self.views = learn_s, views
         self.mean = np.zeros((h, w, 3), np.float32)
         self.count = np.zeros((h, w), np.float32)
         self.rate = np.empty((h, w), np.float32)
+        self.rate3 = np.empty((h, w, 3), np.float32)
         self.diff = np.empty((h, w, 3), np.float32)
         self.shown = np.empty((h, w, 3), np.uint8)
         self.shown[:] = DARK
-        self.dark = self.shown.copy()
+        self.guess = self.shown.copy()  # the unlearned room, filled in from the learned room around it
         self.unlearned = np.empty((h, w), np.uint8)
         self.t: float | None = None
+        self._filled_at: float | None = None
 
     def learn(self, frame: np.ndarray, empty: np.ndarray, t: float) -> None:
-        """Fold `frame` into the room where `empty` (uint8 0/1) says nobody is."""
+        """Fold `frame` into the room where `empty` (uint8 0/1) says nobody is (OpenCV passes:
+        a third of numpy's cost with its broadcast)."""
         dt = t - self.t if self.t is not None and t > self.t else 1.0 / 30
         self.t = t
         follow = 1.0 - math.exp(-dt / self.learn_s)
-        self.count += empty
+        cv2.add(self.count, empty, dst=self.count, dtype=cv2.CV_32F)
         np.maximum(self.count, 1.0, out=self.rate)
         np.reciprocal(self.rate, out=self.rate)
         np.maximum(self.rate, follow, out=self.rate)
-        self.rate *= empty
-        np.subtract(frame, self.mean, out=self.diff)
-        self.diff *= self.rate[..., None]
-        self.mean += self.diff
-        self._render()
+        cv2.multiply(self.rate, empty, dst=self.rate, dtype=cv2.CV_32F)
+        cv2.merge((self.rate, self.rate, self.rate), dst=self.rate3)
+        cv2.subtract(frame, self.mean, dst=self.diff, dtype=cv2.CV_32F)
+        cv2.accumulateProduct(self.diff, self.rate3, self.mean)
+        self._render(t)
 
-    def _render(self) -> None:
+    def _render(self, t: float) -> None:
         """The picture of the room: learned pixels as learned, the rest filled in from the
-        learned room around them (dark while nothing is learned)."""
+        learned room around them (dark while nothing is learned; the guess is a blur of the
+        room, made again once a second, not on every frame)."""
         cv2.convertScaleAbs(self.mean, dst=self.shown)
         np.less(self.count, self.views, out=self.unlearned)
         if not self.unlearned.any():
             return
-        cv2.copyTo(self.dark, self.unlearned, self.shown)
-        cv2.copyTo(filled_in(self.shown, self.unlearned), self.unlearned, self.shown)
+        if self._filled_at is None or not 0 <= t - self._filled_at < self.REFILL_S:
+            self._filled_at = t
+            self.guess = filled_in(self.shown, self.unlearned)
+        cv2.copyTo(self.guess, self.unlearned, self.shown)
 
     def learned(self) -> float:
         """The fraction of the room seen empty often enough to show."""
@@ -231,36 +246,43 @@ class Anonymizer:
         self.ring.put(int(meta.index), image)
         mask = mask_of(meta.results.get(self.request.key, MaskResult), (h, w))
         found = list(people(pose_result(meta))) if self._wants_pose() else []
+        pose_from = result_key(meta, POSE.key)
         if self.p.use_pose:
-            self._bodies(found, float(meta.t))
+            self._bodies(found, float(meta.t), pose_from)
         if mask is not None:
             self._learn(mask, meta)
+        figures_from = (result_key(meta, self.request.key), pose_from)
+        if figures_from != self._figures_from:
+            self._figures_from = figures_from
+            self._draw_figures(mask, found)
         out = self.out.like(image)
         np.copyto(out, self.room.shown)
-        if (mask is not None or found) and self.p.show != "skeleton":
-            self._silhouettes(out, mask)
-        else:
-            self.cover.fill(0)
-        if self.p.show != "silhouette":
-            for track_id, kp in found:
-                draw_skeleton(out, kp, track_colour(track_id), self.p.min_score)
+        cv2.copyTo(self.figures, self.drawn, out)
         return out
 
-    def _bodies(self, found: list[tuple[int, np.ndarray]], t: float) -> None:
+    def _bodies(self, found: list[tuple[int, np.ndarray]], t: float, result_frame: object) -> None:
         """Where the pose model sees people, drawn as thick body shapes: `self.limbs` (those
         seen now, covered on screen) and `self.boxes` (thicker still, and held HOLD_S after a
         track was last seen, as pose models blink on a standing person too: kept out of the
         room, and forgotten by it). Meet misses people a pose model finds, and a person
-        standing still does not trip the motion check."""
-        self.limbs.fill(0)
-        for track_id, kp in found:
-            if visible(kp, 0.2).sum() >= 2:
-                self.held[track_id] = (t, kp)
-                draw_skeleton(self.limbs, kp, (1,), 0.2, scale=4.0)
-        self.held = {k: v for k, v in self.held.items() if 0 <= t - v[0] <= HOLD_S}
+        standing still does not trip the motion check. Drawn again only when a new pose
+        result arrives or a held track expires: thick lines over the whole frame are costly,
+        and the display repeats each result for several frames."""
+        held = {k: v for k, v in self.held.items() if 0 <= t - v[0] <= HOLD_S}
+        fresh = result_frame != self._drawn_from
+        if not fresh and held.keys() == self.held.keys():
+            return
+        if fresh:
+            self._drawn_from = result_frame
+            self.limbs.fill(0)
+            for track_id, kp in found:
+                if visible(kp, 0.2).sum() >= 2:
+                    held[track_id] = (t, kp)
+                    fill_body(self.limbs, kp, 0.2, scale=4.0)
+        self.held = held
         self.boxes.fill(0)
         for _, kp in self.held.values():
-            draw_skeleton(self.boxes, kp, (1,), 0.2, scale=6.0)
+            fill_body(self.boxes, kp, 0.2, scale=6.0)
 
     def _prepare(self, h: int, w: int) -> None:
         """All per-size buffers; a size change starts the room afresh."""
@@ -274,8 +296,12 @@ class Anonymizer:
         self.outline = Grow(h, w, self.radius)
         self.boxes = np.zeros((h, w), np.uint8)
         self.held: dict[int, tuple[float, np.ndarray]] = {}
+        self._drawn_from: object = None  # the pose result the limbs were drawn from
         self.limbs = np.zeros((h, w), np.uint8)
         self.keep_out = Grow(h, w, 2 * self.radius + round(KEEP_OUT * h))
+        self.figures = np.zeros((h, w, 3), np.uint8)  # the people as drawn, laid over the room
+        self.drawn = np.zeros((h, w), np.uint8)  # where figures has anything drawn
+        self._figures_from: object = None  # the (mask, pose) results they were drawn from
         self.solid = np.empty((h, w, 3), np.uint8)
         self.solid[:] = self.colour
         self.previous = np.empty((h, w, 3), np.uint8)
@@ -328,7 +354,21 @@ class Anonymizer:
         np.copyto(self.previous, frame)
         self.previous_ok = True
 
-    def _silhouettes(self, out: np.ndarray, mask: np.ndarray | None) -> None:
+    def _draw_figures(self, mask: np.ndarray | None, found: list[tuple[int, np.ndarray]]) -> None:
+        """The people as shown (`self.figures`, and `self.drawn` where they are): drawn again
+        only when a new mask or pose result arrives, and laid over the room on every frame."""
+        self.figures.fill(0)
+        self.drawn.fill(0)
+        if (mask is not None or found) and self.p.show != "skeleton":
+            self._silhouettes(mask)
+        else:
+            self.cover.fill(0)
+        if self.p.show != "silhouette":
+            for track_id, kp in found:
+                draw_skeleton(self.figures, kp, track_colour(track_id), self.p.min_score)
+                fill_body(self.drawn, kp, self.p.min_score)
+
+    def _silhouettes(self, mask: np.ndarray | None) -> None:
         """Flat colour where the mask (and the pose model's people) are, grown, outlined in
         black like a cut-out."""
         if mask is None:
@@ -338,9 +378,12 @@ class Anonymizer:
         if self.p.use_pose:
             np.maximum(self.cover, self.limbs, out=self.cover)
         self.outline.grow(self.cover, self.cover)
-        cv2.copyTo(self.solid, self.cover, out)
+        cv2.copyTo(self.solid, self.cover, self.figures)
+        np.copyto(self.drawn, self.cover)
         contours, _ = cv2.findContours(self.cover, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
-        cv2.drawContours(out, contours, -1, BLACK, max(2, out.shape[0] // 240), cv2.LINE_AA)
+        thickness = max(2, self.figures.shape[0] // 240)
+        cv2.drawContours(self.figures, contours, -1, BLACK, thickness, cv2.LINE_AA)
+        cv2.drawContours(self.drawn, contours, -1, 1, thickness + 1)
 
     def close(self) -> None:
         self.room = None

@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import logging
 import os
+import warnings
 
 import cv2
 import numpy as np
 
 from appliance.errors import OutputError
-from appliance.outputs.geometry import place
+from appliance.outputs.geometry import ROTATIONS
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +37,39 @@ def _pygame():
     return pygame
 
 
+class ScreenPicture:
+    """A frame as SDL's renderer takes it: rotated, RGB, at about the frame's own size.
+
+    The screen is opened with SDL's SCALED flag, so SDL's renderer scales this picture to the
+    screen: on a Pi the GPU does it (kmsdrm with OpenGL ES), where scaling a 640x480 frame to
+    1080p on the CPU costs more than most effects. "fit" is SDL's letterbox, "fill" its overscan
+    (set by hint before the window opens); "stretch" is done here, at the frame's scale, by
+    giving the picture the screen's aspect.
+    """
+
+    def __init__(self, fit: str = "fit", rotation: int = 0, screen: tuple[int, int] | None = None):
+        self.fit, self.rotation, self.screen = fit, rotation, screen
+
+    def size(self, width: int, height: int) -> tuple[int, int]:
+        """The picture's size for a width x height frame."""
+        return self._stretched(*((height, width) if self.rotation in (90, 270) else (width, height)))
+
+    def _stretched(self, width: int, height: int) -> tuple[int, int]:
+        if self.fit == "stretch" and self.screen:
+            width = max(1, round(height * self.screen[0] / self.screen[1]))
+        return width, height
+
+    def convert(self, image: np.ndarray) -> np.ndarray:
+        rotation = ROTATIONS.get(self.rotation)
+        if rotation is not None:
+            image = cv2.rotate(image, rotation)
+        h, w = image.shape[:2]
+        size = self._stretched(w, h)
+        if size != (w, h):
+            image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
+        return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
+
+
 class ScreenOutput:
     def __init__(self, title: str, driver: str | None, fullscreen: bool, fit: str = "fit",
                  rotation: int = 0):
@@ -46,7 +80,8 @@ class ScreenOutput:
         self.description = f"{'hdmi' if fullscreen else 'window'} ({driver or 'SDL default driver'})"
         self._pg = None
         self._screen = None
-        self._canvas: np.ndarray | None = None
+        self._picture = ScreenPicture(fit, rotation)
+        self.scaled_by = ""  # "GPU" or "CPU (SDL's software renderer)", once open
 
     @classmethod
     def for_window(cls, title: str = "appliance", driver: str | None = None, **placement) -> "ScreenOutput":
@@ -60,31 +95,40 @@ class ScreenOutput:
         pg = self._pg = _pygame()
         if self.driver:
             os.environ["SDL_VIDEODRIVER"] = self.driver
+        os.environ["SDL_RENDER_LOGICAL_SIZE_MODE"] = "overscan" if self.fit == "fill" else "letterbox"
+        os.environ.setdefault("SDL_RENDER_SCALE_QUALITY", "linear")  # pygame's default is nearest
         try:
             pg.display.init()
-            if self.fullscreen:
-                self._screen = pg.display.set_mode((0, 0), pg.FULLSCREEN)
-                pg.mouse.set_visible(False)
-            else:
-                if self.rotation in (90, 270):
-                    width, height = height, width
-                self._screen = pg.display.set_mode((width, height), pg.RESIZABLE)
+            self._open_scaled(pg, width, height)
         except pg.error as exc:
             pg.display.quit()
             raise OutputError(f"{self.description}: cannot open the display ({exc})") from None
         pg.display.set_caption(self.title)
-        log.info("screen open: %s, %dx%d, SDL driver %s", self.description,
-                 *self._screen.get_size(), pg.display.get_driver())
+        log.info("screen open: %s, %dx%d picture scaled to the screen by the %s, SDL driver %s",
+                 self.description, *self._screen.get_size(), self.scaled_by, pg.display.get_driver())
+
+    def _open_scaled(self, pg, width: int, height: int) -> None:
+        """The window (or the whole screen) at the picture's size, scaled by SDL's renderer."""
+        desktop = pg.display.get_desktop_sizes()
+        self._picture.screen = desktop[0] if self.fullscreen and desktop else None
+        flags = pg.SCALED | (pg.FULLSCREEN if self.fullscreen else pg.RESIZABLE)
+        with warnings.catch_warnings(record=True) as warned:
+            warnings.simplefilter("always")
+            self._screen = pg.display.set_mode(self._picture.size(width, height), flags)
+        slow = any("no fast renderer" in str(w.message) for w in warned)
+        self.scaled_by = "CPU (SDL's software renderer)" if slow else "GPU"
+        if self.fullscreen:
+            pg.mouse.set_visible(False)
 
     def show(self, image: np.ndarray) -> None:
         pg = self._pg
         screen = self._screen
-        sw, sh = screen.get_size()
-        if self._canvas is None or self._canvas.shape[:2] != (sh, sw):
-            self._canvas = np.zeros((sh, sw, 3), np.uint8)
-        rgb = cv2.cvtColor(place(image, sw, sh, self.fit, self.rotation, out=self._canvas),
-                           cv2.COLOR_BGR2RGB)
-        screen.blit(pg.image.frombuffer(rgb.data, (sw, sh), "RGB"), (0, 0))
+        rgb = self._picture.convert(image)
+        h, w = rgb.shape[:2]
+        if (w, h) != screen.get_size():  # a frame of another size than at open: fit it in
+            rgb = cv2.resize(rgb, screen.get_size(), interpolation=cv2.INTER_AREA)
+            w, h = screen.get_size()
+        screen.blit(pg.image.frombuffer(rgb.data, (w, h), "RGB"), (0, 0))
         pg.display.flip()
 
     def commands(self) -> list[str]:

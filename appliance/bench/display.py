@@ -1,0 +1,121 @@
+"""Every mode's display path against a bare MoveNet Lightning invoke, measured in one process.
+
+The display path is what the display loop does for each frame: every effect of the mode and
+the conversion of the result for the screen (turned to RGB at the frame's size and copied to
+SDL, as the HDMI output does; SDL's renderer scales it to the screen on the GPU). It is timed
+apart from the analysis: each stage's newest result is computed beforehand at the rate a Pi 4
+would deliver it (a new result every few clip frames) and handed to the effects exactly as the
+pipeline does, so two cores shared with the analysis threads do not colour the figure. A bare
+Lightning invoke (1 thread) is timed between modes in the same process, so the ratio compares
+two things measured on the same machine at the same moment.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from appliance.config import Settings
+from appliance.core.frame import FrameMeta
+from appliance.core.modes import Mode
+from appliance.core.stages import AnalysisContext
+from appliance.core.stats import StageTimes
+from appliance.outputs.screen import ScreenPicture
+
+SCREEN = (1920, 1080)
+CLIP_FPS = 10.0  # the bundled clip's rate: results arrive every `every` of its frames
+BUDGET_RATIO = 1.25  # the issue's yardstick: a mode's display path <= 1.25 bare Lightning invokes
+
+
+def result_every(stage: str, every: dict[str, int]) -> int:
+    """Clip frames between two results of `stage` (pose, mask:meet, style:...) at a Pi 4's rate."""
+    kind = stage.split(":", 1)[0]
+    return max(1, int(every.get(kind, 1)))
+
+
+def lightning_invoke_ms(settings: Settings, frames: list[np.ndarray], runs: int) -> list[float]:
+    """Bare MoveNet Lightning invokes (1 thread, the default runtime), in ms, on real frames."""
+    from appliance.bench.models import example_inputs
+    from appliance.models.manifest import ModelStore
+    from appliance.models.runtime import TFLiteModel, load_runtime
+    store = ModelStore.from_settings(settings.models)
+    entry = store.entries["movenet_lightning"]
+    model = TFLiteModel(store.dir / entry.file, load_runtime(settings.models.runtime), 1, "off",
+                        entry.output_names())
+    inputs = [example_inputs(entry, f) for f in frames[::max(1, len(frames) // 5)]]
+    model.run(inputs[0])  # the first invoke allocates and packs the weights
+    taken = []
+    for i in range(runs):
+        started = time.perf_counter()
+        model.run(inputs[i % len(inputs)])
+        taken.append((time.perf_counter() - started) * 1000.0)
+    return taken
+
+
+def handed_to_sdl(rgb: np.ndarray, uploads: dict) -> None:
+    """The copies SDL makes of each picture on a Pi: the blit onto the window's surface and the
+    upload of that surface into the renderer's texture (the GPU's scaling is not on the CPU)."""
+    for name in ("surface", "texture"):
+        buffer = uploads.get(name)
+        if buffer is None or buffer.shape != rgb.shape:
+            buffer = uploads[name] = np.empty_like(rgb)
+        np.copyto(buffer, rgb)
+
+
+def mode_display_ms(name: str, settings: Settings, context: AnalysisContext, frames: list[np.ndarray],
+                    every: dict[str, int], screen: ScreenPicture) -> dict[str, Any]:
+    """Per-frame cost of one mode's effects plus the screen conversion, with analysis results
+    arriving as on a Pi 4 (computed untimed)."""
+    mode = Mode(name, settings.modes[name], context)
+    times = StageTimes()
+    totals, newest, uploads = [], {}, {}
+    try:
+        for i, image in enumerate(frames):
+            meta = FrameMeta(i, i / CLIP_FPS, time.monotonic())
+            for analyzer in mode.analyzers:
+                if i % result_every(analyzer.name, every) == 0:
+                    newest[analyzer.name] = (analyzer.analyze(image, meta), i)
+            for key, (result, index) in newest.items():
+                meta.results.put(key, result, index)
+            started = time.perf_counter()
+            shown = mode.apply(image, meta, times)
+            handed_to_sdl(screen.convert(shown), uploads)
+            totals.append((time.perf_counter() - started) * 1000.0)
+    finally:
+        for analyzer in mode.analyzers:
+            analyzer.close()
+        mode.close()
+    warm = totals[len(totals) // 5:]  # the first frames build buffers and learn the room
+    effects = {stage: round(t["median_ms"], 3) for stage, t in times.summary().items()}
+    return {"mean_ms": round(float(np.mean(warm)), 3), "median_ms": round(float(np.median(warm)), 3),
+            "p95_ms": round(float(np.percentile(warm, 95)), 3), "effects_median_ms": effects,
+            "frames": len(warm), "error": mode.error or None}
+
+
+def display_paths(settings: Settings, frames: list[np.ndarray], every: dict[str, int],
+                  say: Callable[[str], None] = print) -> dict[str, Any]:
+    """Each mode's display path and the Lightning yardstick, timed in turns in this process."""
+    with tempfile.TemporaryDirectory() as state:
+        return _display_paths(settings, frames, every, AnalysisContext(settings=settings, state_dir=Path(state)), say)
+
+
+def _display_paths(settings: Settings, frames: list[np.ndarray], every: dict[str, int], context: AnalysisContext,
+                   say: Callable[[str], None]) -> dict[str, Any]:
+    screen = ScreenPicture(screen=SCREEN)
+    lightning: list[float] = []
+    modes = {}
+    for name in settings.modes:
+        lightning += lightning_invoke_ms(settings, frames, 10)
+        modes[name] = mode_display_ms(name, settings, context, frames, every, screen)
+    lightning += lightning_invoke_ms(settings, frames, 10)
+    yardstick = float(np.median(lightning))
+    for name, m in modes.items():
+        m["over_lightning"] = round(m["mean_ms"] / yardstick, 3)
+        say(f"display path, {name}: {m['mean_ms']:.2f} ms a frame = {m['over_lightning']:.2f}x a bare "
+            f"Lightning invoke ({yardstick:.2f} ms)")
+    return {"screen": list(SCREEN), "result_every": every, "lightning_ms": round(yardstick, 3),
+            "frames": len(frames), "modes": modes}
