@@ -215,10 +215,11 @@ def test_a_style_mode_never_shows_the_camera_at_a_start_or_a_mode_switch(start):
 
 
 def test_a_new_keyframe_replaces_the_old_at_once_where_people_moved(context, frames):
-    """The fade-in of a new keyframe (against shimmer) happens where the room stayed still; on
-    the walkers, the old painting is of where they were, so the new one is shown at once."""
+    """The fade-in of a new keyframe (against shimmer, when asked for) happens where the room
+    stayed still; on the walkers, the old painting is of where they were, so the new one is
+    shown at once."""
     from appliance.bench.truth import walker_masks
-    effect, analyzer = make(context, style="builtin:5")
+    effect, analyzer = make(context, style="builtin:5", fade_frames=3)
     old = analyzer.analyze(frames[0], FrameMeta(0, 0.0, 0.0))
     for i in range(1, 4):
         shown(effect, analyzer.name, old, frames[i], i)

@@ -21,6 +21,7 @@ from appliance.core.modes import stage_recipe
 from appliance.effects.style import Style
 
 FRAME_SIZE = (640, 480)
+CLIP_FPS = 10.0  # the sample clip's rate: a keyframe rate of r a second is one every 10/r frames
 
 
 def flicker(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> float:
@@ -39,7 +40,7 @@ def flicker(outputs: list[np.ndarray], inputs: list[np.ndarray]) -> float:
 
 def shown(effect: Style, analyzer_name: str, keyframe: Any, image: np.ndarray, index: int = 1) -> np.ndarray:
     """What the style effect shows for `image` given the newest keyframe (as the pipeline calls it)."""
-    meta = FrameMeta(index, 0.0, 0.0)
+    meta = FrameMeta(index, index / CLIP_FPS, 0.0)
     meta.results.put(analyzer_name, keyframe, 0)
     meta.original = image
     return effect.process(image, meta)
@@ -50,7 +51,7 @@ def paint_clip(effect: Style, analyzer: Any, frames: list[np.ndarray], every: in
     outputs, key = [], None
     for i, frame in enumerate(frames):
         if i % every == 0:
-            key = analyzer.analyze(frame, FrameMeta(i, 0.0, 0.0))
+            key = analyzer.analyze(frame, FrameMeta(i, i / CLIP_FPS, 0.0))
         outputs.append(shown(effect, analyzer.name, key, frame, i))
     return outputs
 
@@ -111,9 +112,6 @@ def style_lines(result: dict[str, Any]) -> list[str]:
     lines.append(f"style flicker: painted every frame {fl['painted_every_frame']:.2f}, carried "
                  f"{fl['carried']:.2f} = {fl['ratio']:.2f}x (budget 0.5x)")
     return lines
-
-
-CLIP_FPS = 10.0  # the sample clip's rate: a keyframe rate of r a second is one every 10/r frames
 
 
 def keyframe_every(keyframes_per_s: float) -> int:

@@ -52,6 +52,7 @@ class Keyframe:
     source_grey: np.ndarray  # the frame it was painted from, grey, at flow resolution
     index: int               # that frame's index
     ms: float                # how long painting it took
+    t: float = 0.0           # that frame's time, seconds
 
 
 class Results:
@@ -80,3 +81,10 @@ class Results:
 
     def keys(self) -> list[str]:
         return list(self._values)
+
+
+def result_key(meta: Any, key: str) -> object:
+    """Which result of stage `key` a frame carries (its frame index, or the object itself when
+    it does not say): effects redo what depends on a result only when it changes."""
+    frame = meta.results.frame_of(key)
+    return frame if frame is not None else id(meta.results.get(key, object))

@@ -26,7 +26,7 @@ from appliance.config.schema import setting
 from appliance.core.frame import FrameMeta
 from appliance.core.lazy import cv2
 from appliance.core.registry import register_effect
-from appliance.core.results import MaskResult
+from appliance.core.results import MaskResult, result_key
 from appliance.core.stages import POSE, AnalysisContext, StageRequest, mask_request
 from appliance.paint.bodies import FrameBuffer, draw_skeleton, fill_body, people, pose_result, visible
 from appliance.paint.palette import BLACK, DARK, PALETTE, named_colour, track_colour
@@ -44,13 +44,6 @@ def mask_of(result: MaskResult | None, shape: tuple[int, int]) -> np.ndarray | N
     if not isinstance(probability, np.ndarray) or probability.ndim != 2 or probability.size == 0:
         return None
     return result.at(shape[1], shape[0])
-
-
-def result_key(meta: FrameMeta, key: str) -> object:
-    """Which result of stage `key` the frame carries (its frame index, or the object itself
-    when it does not say): effects redraw what depends on a result only when it changes."""
-    frame = meta.results.frame_of(key)
-    return frame if frame is not None else id(meta.results.get(key, object))
 
 
 def at_least(mask: np.ndarray, threshold: float, out: np.ndarray) -> np.ndarray:

@@ -18,7 +18,9 @@ from appliance.core.frame import FrameMeta
 from appliance.core.registry import register_effect
 from appliance.core.results import MaskResult
 from appliance.core.stages import AnalysisContext, StageRequest, mask_request
-from appliance.paint.masks import SEGMENTATION_MODELS, composite, person_weight
+from appliance.core.lazy import cv2
+from appliance.core.results import result_key
+from appliance.paint.masks import SEGMENTATION_MODELS, person_weight
 
 
 @register_effect
@@ -37,6 +39,8 @@ class Mask:
         self.p = params
         self.request = mask_request(params.model)
         self.people: np.ndarray | None = None
+        self.weights: tuple[np.ndarray, np.ndarray] | None = None  # (effected, original) shares
+        self._made_from: object = None  # the mask result and frame size the weights come from
 
     @property
     def person_region(self) -> np.ndarray | None:
@@ -48,14 +52,23 @@ class Mask:
         return [self.request]
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
-        mask = meta.results.get(self.request.key, MaskResult)
-        h, w = image.shape[:2]
-        people = self.people = person_weight(mask, (w, h), self.p.threshold, self.p.feather)
+        self._weigh(meta, image.shape[1], image.shape[0])
         original = meta.original
         if original is None or original is image or original.shape != image.shape:
             return image
-        weight = people if self.p.keep == "room" else 1.0 - people
-        return composite(image, original, weight)
+        return cv2.blendLinear(image, original, *self.weights)
+
+    def _weigh(self, meta: FrameMeta, w: int, h: int) -> None:
+        """The feathered weights, made again only when a new mask arrives (the display shows
+        each mask for several frames)."""
+        made_from = (result_key(meta, self.request.key), w, h)
+        if made_from == self._made_from:
+            return
+        self._made_from = made_from
+        mask = meta.results.get(self.request.key, MaskResult)
+        people = self.people = person_weight(mask, (w, h), self.p.threshold, self.p.feather)
+        effected = people if self.p.keep == "room" else 1.0 - people
+        self.weights = (np.ascontiguousarray(effected, np.float32), np.ascontiguousarray(1.0 - effected, np.float32))
 
     def close(self) -> None:
         pass

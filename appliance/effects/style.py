@@ -53,11 +53,13 @@ class Style:
         size: int = setting(288, min=128, max=720,
                             help="keyframe short side in px for built-in styles (pictures: fixed 384 long side)")
         carry_forward: bool = setting(True, help="move the newest painting along optical flow between keyframes")
-        flow_width: int = setting(160, min=64, max=640, help="width of the frames optical flow is computed on")
-        fade_frames: int = setting(3, min=0, max=30, help="frames over which a new keyframe fades in")
-        steadiness: float = setting(0.6, min=0.0, max=0.95,
-                                    help="share of the previous keyframe kept where nothing moved "
-                                         "(less shimmer; with carry_forward)")
+        flow_width: int = setting(320, min=64, max=640, help="width of the frames optical flow is computed on")
+        fade_frames: int = setting(0, min=0, max=30,
+                                   help="frames over which a new keyframe fades in where nothing moved (the "
+                                        "steadiness already settles still areas; useful with steadiness 0)")
+        steadiness: float = setting(0.8, min=0.0, max=0.95,
+                                    help="share of the previous keyframe kept where nothing moved, for "
+                                         "keyframes 0.4 s apart (less shimmer; with carry_forward)")
 
     def __init__(self, params: "Style.Params"):
         self.p = params
