@@ -231,3 +231,52 @@ def test_a_new_keyframe_replaces_the_old_at_once_where_people_moved(context, fra
     gap = np.abs(out - painting).mean(axis=2)
     assert moved.sum() > 500
     assert gap[moved].mean() < 5 and gap[~moved].mean() > 2 * gap[moved].mean(), (gap[moved].mean(), gap[~moved].mean())
+
+
+class SteadyPaint:
+    """A stylizer that paints every pixel one grey level, given in turn: what the steadiness
+    keeps of the last keyframe can be read off exactly."""
+
+    def __init__(self, levels):
+        self.levels = list(levels)
+
+    def stylize(self, image):
+        return np.full((288, 384, 3), self.levels.pop(0), np.uint8)
+
+
+@pytest.mark.parametrize("dt, kept", [(0.4, 0.8), (0.2, 0.8 ** 0.5), (0.8, 0.8 ** 2)])
+def test_still_areas_settle_at_the_same_pace_in_time_whatever_the_keyframe_rate(frames, dt, kept):
+    """A board painting keyframes twice as often keeps the square root of the share per
+    keyframe: after the same time, a still area has taken the same part of the new painting."""
+    from appliance.analysis.style import StyleStage
+    stage = StyleStage("style:test", SteadyPaint([100, 200]), 320, steadiness=0.8)
+    still = frames[0]
+    stage.analyze(still, FrameMeta(0, 1.0, 0.0))
+    second = stage.analyze(still, FrameMeta(1, 1.0 + dt, 0.0)).image.astype(float)
+    assert second.mean() == pytest.approx(kept * 100 + (1 - kept) * 200, abs=1.0)
+
+
+def test_walkers_are_painted_afresh_at_a_pi_4s_interval_and_kept_in_part_when_closer(frames):
+    from appliance.analysis.style import StyleStage
+    from appliance.bench.truth import walker_masks
+    walked = cv2.resize(walker_masks(read_clip())[44].astype(np.uint8), SIZE, interpolation=cv2.INTER_NEAREST) > 0
+    walked &= np.abs(frames[4].astype(int) - frames[0]).max(axis=2) > 40
+    walked = cv2.resize(walked.astype(np.uint8), (384, 288), interpolation=cv2.INTER_NEAREST) > 0
+    assert walked.sum() > 200
+    for dt, new_share in ((0.4, 1.0), (0.2, 0.5)):
+        stage = StyleStage("style:test", SteadyPaint([100, 200]), 320, steadiness=0.8)
+        stage.analyze(frames[0], FrameMeta(0, 1.0, 0.0))
+        second = stage.analyze(frames[4], FrameMeta(4, 1.0 + dt, 0.0)).image[..., 0].astype(float)
+        assert np.median(second[walked]) == pytest.approx(100 + 100 * new_share, abs=8), dt
+
+
+@pytest.mark.parametrize("size, painted", [((640, 480), (384, 288)), ((1280, 720), (384, 216)), ((480, 640), (288, 384))])
+def test_keyframes_are_painted_at_the_frames_aspect_not_padded_to_a_square(context, frames, size, painted):
+    _, analyzer = make(context, style="kandinsky")
+    frame = cv2.resize(frames[0], size, interpolation=cv2.INTER_AREA)
+    key = analyzer.analyze(frame, FrameMeta(0, 0.0, 0.0))
+    assert key.image.shape[1::-1] == painted
+    # a painting, and of this frame: its shapes are where the frame's are
+    shown_grey = cv2.cvtColor(cv2.resize(key.image, size), cv2.COLOR_BGR2GRAY).astype(float)
+    grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(float)
+    assert np.abs(shown_grey - grey).mean() > 10 and np.corrcoef(shown_grey.ravel(), grey.ravel())[0, 1] > 0.3

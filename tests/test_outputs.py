@@ -106,3 +106,28 @@ def test_hdmi_without_a_screen_is_a_clear_error(sdl_dummy):
 def test_bad_output_specs(spec, message):
     with pytest.raises(ValueError, match=message):
         parse_output_spec(spec)
+
+
+@pytest.mark.parametrize("fit, rotation, frame_size, picture_size", [
+    ("fit", 0, (768, 576), (768, 576)),      # SDL letterboxes it on the screen
+    ("fill", 0, (640, 360), (640, 360)),     # SDL's overscan crops it
+    ("stretch", 0, (640, 360), (480, 360)),  # given the screen's 4:3 here, at the frame's scale
+    ("fit", 90, (768, 576), (576, 768)),
+])
+def test_hdmi_hands_sdl_the_frame_sized_picture_and_lets_the_renderer_scale(sdl_dummy, sample_frames, fit, rotation,
+                                                                             frame_size, picture_size):
+    """The CPU never scales to 1080p: the screen is opened at the picture's size with SDL's
+    SCALED flag (on a Pi the GPU scales); SDL's dummy driver has only its software renderer,
+    and the output says so."""
+    frame = cv2.resize(sample_frames[0], frame_size, interpolation=cv2.INTER_AREA)
+    hdmi = ScreenOutput.for_hdmi(driver="dummy", fit=fit, rotation=rotation)
+    hdmi.open(*frame_size, 30)
+    try:
+        hdmi.show(frame)
+        shown = hdmi.pixels()
+        assert shown.shape[1::-1] == picture_size
+        expected = place(frame, *picture_size, "stretch", rotation)
+        assert np.abs(shown.astype(int) - expected).mean() < 1.0
+        assert hdmi.scaled_by.startswith("CPU")
+    finally:
+        hdmi.close()

@@ -268,11 +268,11 @@ def cmd_bench(args: argparse.Namespace) -> int:
 
 
 def cmd_bench_table(args: argparse.Namespace) -> int:
-    from appliance.bench.report import markdown, update_readme
+    from appliance.bench.report import arm_counts_beside, markdown, update_readme
 
     try:
         report = json.loads(args.file.read_text(encoding="utf-8"))
-        text = markdown(report, args.file.as_posix())
+        text = markdown(report, args.file.as_posix(), arm_counts_beside(args.file))
     except (OSError, ValueError) as exc:
         raise ConfigError([f"{args.file}: cannot read it as a bench JSON ({exc})"]) from None
     except (KeyError, TypeError) as exc:

@@ -18,11 +18,22 @@ from appliance.bench.models import bench_models, model_lines
 from appliance.bench.people import people_lines, pose_recall
 from appliance.bench.pose import pose_stage_bench, pose_stage_lines
 from appliance.bench.run import clip_frames, machine_info, run_bench, sample_frames
-from appliance.bench.report import PI5_SPEEDUP, pi4_model_ms
+from appliance.bench.display import display_paths
+from appliance.bench.report import PI5_SPEEDUP, model_ms, pi4_keyframe_ms, pi4_model_ms
 from appliance.bench.style import keyframe_every, pi_rate_lines, style_at_pi_rate, style_bench, style_lines
 from appliance.bench.truth import read_clip, walker_masks
 from appliance.config import Settings
 from appliance.models.manifest import ModelStore, resolve_threads
+
+
+def pi4_result_every(report: dict[str, Any], style_every: int) -> dict[str, int]:
+    """Clip frames between two results of each analysis stage on a Pi 4: the pose and mask
+    stages' projected rates (published model time x the stage's measured overhead)."""
+    pi4 = pi4_model_ms(report)
+    stage = report["pose_stage"]
+    pose_ms = pi4[report["pose_model"]] * stage["ratio"]
+    mask_ms = pi4["meet"] * stage["mask_stage"]["median_ms"] / model_ms(report)["meet"]
+    return {"pose": keyframe_every(1000.0 / pose_ms), "mask": keyframe_every(1000.0 / mask_ms), "style": style_every}
 
 
 def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: int,
@@ -59,12 +70,13 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     for line in people_lines(report["people"]) + far_lines(report["far_visitors"]) + mask_lines(report["masks"]):
         say(line)
     report["style"] = style_bench(settings, clip_frames(max(8, min(20, frames)), 40), runs=max(3, runs // 3))
-    pi4_keyframe_ms = pi4_model_ms(report)["style_arbitrary_transform"]
-    every = {"Pi 4": keyframe_every(1000.0 / pi4_keyframe_ms),
-             "Pi 5": keyframe_every(PI5_SPEEDUP * 1000.0 / pi4_keyframe_ms)}
+    keyframe_ms = pi4_keyframe_ms(report)
+    every = {"Pi 4": keyframe_every(1000.0 / keyframe_ms), "Pi 5": keyframe_every(PI5_SPEEDUP * 1000.0 / keyframe_ms)}
     report["style_at_pi_rate"] = style_at_pi_rate(settings, list(clip[40:100]), list(walker_masks(clip)[40:100]), every)
     for line in style_lines(report["style"]) + pi_rate_lines(report["style_at_pi_rate"]):
         say(line)
+    report["display_paths"] = display_paths(settings, clip_frames(max(20, min(60, frames)), 40, (640, 480)),
+                                            pi4_result_every(report, every["Pi 4"]), say)
     report["memory"] = {"all_models_loaded": in_fresh_process("loaded", config),
                         "all_models_loaded_low_memory": in_fresh_process("loaded", config, "--low-memory", "on"),
                         "soak": in_fresh_process("soak", config, "--frames", str(soak_frames))}

@@ -28,6 +28,8 @@ from appliance.outputs.screen import ScreenPicture
 
 SCREEN = (1920, 1080)
 CLIP_FPS = 10.0  # the bundled clip's rate: results arrive every `every` of its frames
+PI4_RESULT_EVERY = {"pose": 4, "mask": 2, "style": 3}  # clip frames between results on a Pi 4
+# (as `bench --all` of this commit projects them; it passes its own figures)
 BUDGET_RATIO = 1.25  # the yardstick: a mode's display path <= 1.25 bare Lightning invokes
 
 

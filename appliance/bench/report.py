@@ -35,6 +35,8 @@ SOURCES = ("MoveNet Lightning/Thunder int8 on a Pi 4 CPU (4 threads) and Pi 4 + 
            "at 384 px on a phone CPU (used for a Pi 4); a Pi 5 taken as 2.5x a Pi 4 (published: 2-3x)")
 FLAT_MB_PER_10K = 5.0
 MEMORY_MB = 350.0
+DISPLAY_RATIO = 1.25  # a mode's display path, in bare Lightning invokes
+CAMERA_FPS = 30.0
 STARTUP_S = 3.0
 
 
@@ -86,14 +88,38 @@ def display_cost_ms(summary: dict[str, Any]) -> float:
                if stage.startswith("effect:") or stage == "output")
 
 
-def projection(report: dict[str, Any]) -> list[dict[str, Any]]:
+def pi4_keyframe_ms(report: dict[str, Any]) -> float:
+    """A style keyframe on a Pi 4: the transformer's published time (a padded 384x384 picture)
+    times the keyframe's time here over that bare invoke here (a keyframe is painted at the
+    frame's aspect, 384x288 for 4:3: less work than the padded square)."""
+    pi4 = pi4_model_ms(report)["style_arbitrary_transform"]
+    painted, bare = _painted_ms(report), model_ms(report).get("style_arbitrary_transform")
+    return pi4 * painted / bare if painted and bare else pi4
+
+
+def _painted_ms(report: dict[str, Any]) -> float | None:
+    """A kandinsky keyframe here, as the style bench timed it (None in runs without it)."""
+    keyframes = report.get("style", {}).get("keyframes", {})
+    return next((k["median_ms"] for name, k in keyframes.items() if name.startswith("kandinsky")), None)
+
+
+def display_pi4_ms(report: dict[str, Any], mode: str, counts: dict[str, float] | None) -> float:
+    """A mode's display path on a Pi 4: from its aarch64 instruction count when one is given
+    (against a Lightning invoke's count, which takes PI4_MS on a Pi 4), else from this machine's
+    per-frame cost in the paced run times the CPU factor (see the module docstring)."""
+    if counts and mode in counts and counts.get("lightning"):
+        return counts[mode] / counts["lightning"] * PI4_MS["movenet_lightning"]
+    factor, _ = cpu_factor(report)
+    return display_cost_ms(report["modes"][mode]) * factor
+
+
+def projection(report: dict[str, Any], counts: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Per mode and device: display fps and each analysis stage's rate (Hz)."""
     here = model_ms(report)
     pi4 = pi4_model_ms(report)
-    factor, _ = cpu_factor(report)
     rows = []
     for mode, summary in report["modes"].items():
-        display_pi4 = min(HDMI_HZ, 1000.0 / max(display_cost_ms(summary) * factor, 1e-3))
+        display_pi4 = min(HDMI_HZ, 1000.0 / max(display_pi4_ms(report, mode, counts), 1e-3))
         row = {"mode": mode, "display_fps": {"pi4": display_pi4, "pi5": min(HDMI_HZ, display_pi4 * PI5_SPEEDUP),
                                              "coral": display_pi4}, "stages": {}}
         for stage, t in summary["stages"].items():
@@ -101,11 +127,16 @@ def projection(report: dict[str, Any]) -> list[dict[str, Any]]:
                 continue
             model = stage_model(stage, report["pose_model"])
             ratio = max(1.0, t["median_ms"] / here[model]) if model in here else 1.0
-            coral_ms = CORAL_MS.get("movenet_lightning") if stage == "analysis:pose" else pi4.get(model, 0.0)
+            stage_pi4_ms = pi4.get(model, 0.0) * ratio
+            painted = _painted_ms(report)
+            if model == "style_arbitrary_transform" and painted:  # painted at the frame's aspect
+                ratio = max(1.0, t["median_ms"] / painted)
+                stage_pi4_ms = pi4_keyframe_ms(report) * ratio
+            coral_ms = CORAL_MS["movenet_lightning"] * ratio if stage == "analysis:pose" else stage_pi4_ms
             row["stages"][stage.removeprefix("analysis:")] = {
                 "model": model, "overhead_ratio": round(ratio, 2),
-                "pi4_hz": 1000.0 / (pi4[model] * ratio), "pi5_hz": PI5_SPEEDUP * 1000.0 / (pi4[model] * ratio),
-                "coral_hz": 1000.0 / (coral_ms * ratio)}
+                "pi4_hz": 1000.0 / stage_pi4_ms, "pi5_hz": PI5_SPEEDUP * 1000.0 / stage_pi4_ms,
+                "coral_hz": 1000.0 / coral_ms}
         rows.append(row)
     return rows
 
@@ -115,7 +146,36 @@ def _check(name: str, measured: str, budget: str, met: bool | None) -> dict[str,
             "met": "reported" if met is None else ("yes" if met else "NO")}
 
 
-def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
+def arm_counts_beside(bench_json: Path) -> dict[str, float] | None:
+    """The display paths' aarch64 counts kept beside a bench JSON (`display-arm64-count.json`,
+    made by deploy/tools/arm_count_display.sh), in million instructions per frame; None if absent."""
+    path = bench_json.parent / "display-arm64-count.json"
+    if not path.is_file():
+        return None
+    import json
+    return json.loads(path.read_text(encoding="utf-8"))["million_instructions_per_frame"]
+
+
+def display_budgets(report: dict[str, Any], counts: dict[str, float] | None) -> list[dict[str, Any]]:
+    """Every mode's display path: against a bare Lightning invoke timed in the same run here,
+    and (from the aarch64 counts, when kept) projected on a Pi 4."""
+    rows = []
+    paths = report.get("display_paths", {}).get("modes", {})
+    for mode, d in paths.items():
+        rows.append(_check(f"{mode}: display path / bare Lightning invoke (1 thread, timed between its frames)",
+                           f"{d['over_lightning']:.2f}x ({d['mean_ms']:.2f} vs {d['lightning_ms']:.2f} ms)",
+                           f"<= {DISPLAY_RATIO}x", d["over_lightning"] <= DISPLAY_RATIO))
+    for mode in report["modes"]:
+        if counts and mode in counts and counts.get("lightning"):
+            ms = display_pi4_ms(report, mode, counts)
+            rows.append(_check(f"{mode}: display path on a Pi 4 (aarch64 count)",
+                               f"{counts[mode]:.1f} M instructions = {counts[mode] / counts['lightning']:.2f} Lightning "
+                               f"invokes = {ms:.0f} ms, {1000 / ms:.0f} fps", f">= {CAMERA_FPS:.0f} fps",
+                               1000 / ms >= CAMERA_FPS))
+    return rows
+
+
+def budgets(report: dict[str, Any], counts: dict[str, float] | None = None) -> list[dict[str, Any]]:
     """Each budget of the performance issue with its measured value."""
     out = []
     for mode, s in report["modes"].items():
@@ -166,7 +226,7 @@ def budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
         if "error" not in r:
             out.append(_check(f"start-up to first frame, first mode {mode}", f"{r['startup_s']:.2f} s",
                               f"<= {STARTUP_S:.0f} s", r["startup_s"] <= STARTUP_S))
-    out += people_budgets(report) + pi_rate_budgets(report)
+    out += people_budgets(report) + pi_rate_budgets(report) + display_budgets(report, counts)
     errors = [f"{part}: {r['error']}" for part, r in (*memory.items(), *report["startup"].items()) if "error" in r]
     out.extend(_check(e, "failed", "-", False) for e in errors)
     return out
@@ -222,18 +282,18 @@ def people_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
                    f"{p['keypoints']} keypoints", ">= 0.85", p["keypoints_on_walkers"] >= 0.85)]
 
 
-def markdown(report: dict[str, Any], json_name: str = "") -> str:
+def markdown(report: dict[str, Any], json_name: str = "", counts: dict[str, float] | None = None) -> str:
     m = report["machine"]
     factor, how = cpu_factor(report)
     lines = [f"Measured {report['when'][:10]} on {m['machine']}, {m['cpus']} CPUs (shared, not a Pi), Python "
              f"{m['python']}, numpy {m['numpy']}, {report['frames']} frames per mode paced like the camera, model threads: "
              f"{report['threads']}" + (f"; all from [{json_name}]({json_name})" if json_name else "") + ".", "",
              "| budget | measured | limit | met |", "|---|---|---|---|"]
-    lines += [f"| {b['budget']} | {b['measured']} | {b['limit']} | {b['met']} |" for b in budgets(report)]
+    lines += [f"| {b['budget']} | {b['measured']} | {b['limit']} | {b['met']} |" for b in budgets(report, counts)]
     lines += ["", "Projected frame rates per mode: display fps, then each analysis stage in Hz "
               "(stage overhead ratio measured here in brackets).", "",
               "| mode | Pi 4 | Pi 5 | Pi 4 + Coral USB |", "|---|---|---|---|"]
-    for row in projection(report):
+    for row in projection(report, counts):
         cells = []
         for device in ("pi4", "pi5", "coral"):
             parts = [f"{row['display_fps'][device]:.0f} fps"]
@@ -241,9 +301,18 @@ def markdown(report: dict[str, Any], json_name: str = "") -> str:
             cells.append(", ".join(parts))
         ratios = ", ".join(f"{name} x{s['overhead_ratio']}" for name, s in row["stages"].items())
         lines.append(f"| {row['mode']}{f' ({ratios})' if ratios else ''} | " + " | ".join(cells) + " |")
+    if counts and counts.get("lightning"):
+        display = (f"Display fps come from each mode's display path counted in aarch64 instructions on the Pi's own "
+                   f"wheels (display-arm64-count.json beside the bench JSON), against a bare Lightning invoke's "
+                   f"{counts['lightning']:.0f} M, which takes {PI4_MS['movenet_lightning']:.0f} ms on a Pi 4; the "
+                   f"picture is scaled to the screen by the GPU (SDL's renderer); memory stalls are not in a count")
+    else:
+        display = (f"The display loop's cost here is scaled by {factor:.1f}x (Lightning's published Pi 4 time x its "
+                   f"4 threads, over its 1-thread time here under {how})")
+    style = (f"Style keyframes: the transformer's published time scaled by a keyframe's time here over its bare "
+             f"padded 384x384 invoke ({pi4_keyframe_ms(report):.0f} ms a keyframe on a Pi 4)")
     lines += ["", f"Sources: {SOURCES}. Models without a published figure are scaled by their time here over "
-              f"Lightning's. The display loop's cost here is scaled by {factor:.1f}x (Lightning's published Pi 4 "
-              f"time x its 4 threads, over its 1-thread time here under {how}). The Coral column assumes the pose model is Lightning "
+              f"Lightning's. {style}. {display}. The Coral column assumes the pose model is Lightning "
               f"compiled for the Edge TPU (none is shipped: no compiler here); other models stay on the CPU."]
     return "\n".join(lines) + "\n"
 

@@ -1,7 +1,7 @@
 """Paint the visitor in a style: Kandinsky's by default, any of 26 built-in ones, or any picture.
 
-The painting itself is slow (~100 ms on a PC, ~1 s on a Pi), so it is an analysis stage: the
-worker paints KEYFRAMES of the newest frame while the display carries on. Every displayed frame
+The painting itself is slow (~0.2 s on a PC, ~0.3 s projected on a Pi 4), so it is an analysis
+stage: the worker paints KEYFRAMES of the newest frame while the display carries on. Every displayed frame
 takes the newest keyframe and, with `carry_forward`, moves it along optical flow to where the
 content is now (a few ms), so the painting follows the visitor between keyframes instead of
 lagging and jumping. Until the first keyframe (at a start or a mode switch) the underpainting

@@ -1,7 +1,7 @@
 """The painting before the painting: what a style mode shows until its first keyframe.
 
-A keyframe takes ~0.2 s here and ~1 s on a Pi, and a mode switch or a start must never show the
-plain camera picture meanwhile. The underpainting is the frame as broad colour fields (24 across,
+A keyframe takes ~0.2 s here and ~0.3 s projected on a Pi 4, and a mode switch or a start must
+never show the plain camera picture meanwhile. The underpainting is the frame as broad colour fields (24 across,
 each pulled part way to the nearest colour of the palette, blurred into each other), the wash a painter
 lays down first: it follows the visitors, shows no face, costs about a millisecond, and the first
 keyframe fades in over it.

@@ -14,7 +14,7 @@ import pytest
 
 from appliance.bench.run import clip_frames
 from appliance.bench.pose import allocations, pose_stage_bench
-from appliance.bench.report import BEGIN, END, budgets, markdown, projection, update_readme
+from appliance.bench.report import BEGIN, END, arm_counts_beside, budgets, markdown, projection, update_readme
 from appliance.config import load_config
 from appliance.analysis.pose import build_pose_stage, pose_estimator
 from appliance.core.stages import AnalysisContext
@@ -130,6 +130,11 @@ def test_one_run_holds_every_budget(short_report):
     soak = short_report["memory"]["soak"]
     assert soak["frames"] == 40 and len(soak["samples"]) >= 3
     assert all(0 < r["startup_s"] < 60 for r in short_report["startup"].values())
+    paths = short_report["display_paths"]
+    assert set(paths["modes"]) == set(config.modes) and set(paths["result_every"]) == {"pose", "mask", "style"}
+    for d in paths["modes"].values():
+        assert d["error"] is None and d["lightning_ms"] > 0 and d["over_lightning"] == pytest.approx(
+            d["mean_ms"] / d["lightning_ms"], rel=0.01)
 
 
 def test_budgets_say_met_only_when_the_number_is_within_its_limit(short_report):
@@ -142,6 +147,9 @@ def test_budgets_say_met_only_when_the_number_is_within_its_limit(short_report):
     for mode, summary in short_report["modes"].items():
         stalls = summary["stalls"]
         assert checks[f"{mode}: stalls over 50 ms"]["met"] == ("yes" if stalls == 0 else "NO")
+        ratio = short_report["display_paths"]["modes"][mode]["over_lightning"]
+        display = next(b for name, b in checks.items() if name.startswith(f"{mode}: display path / bare Lightning"))
+        assert display["met"] == ("yes" if ratio <= 1.25 else "NO")
 
 
 def test_projection_uses_the_published_figures_and_measured_ratios(short_report):
@@ -182,7 +190,7 @@ def test_bench_table_names_the_file_when_it_is_not_a_bench_json(tmp_path):
 def test_the_readme_table_is_the_one_generated_from_the_kept_bench():
     readme = (ROOT / "README.md").read_text()
     kept = json.loads(KEPT.read_text())
-    generated = markdown(kept, KEPT.relative_to(ROOT).as_posix())
+    generated = markdown(kept, KEPT.relative_to(ROOT).as_posix(), arm_counts_beside(KEPT))
     assert f"{BEGIN}\n{generated}{END}" in readme
 
 

@@ -1,0 +1,98 @@
+"""Each mode's display path counted on a Pi's own wheels (`../shared/tools/arm-count`).
+
+The display path is every effect of the mode plus the picture handed to SDL, as
+`appliance.bench.display` times it here. Under QEMU the analysis would cost far more than the
+display (a style keyframe is ~2 G instructions), so it is done beforehand on this machine:
+
+    python deploy/tools/arm_count_display.py prepare /var/tmp/display-inputs.pkl 40
+    ../shared/tools/arm-count -- python /src/deploy/tools/arm_count_display.py count /var/tmp/display-inputs.pkl MODE N
+
+`prepare` keeps 40 frames of the sample clip (640x480) and, per mode, the analysis results each
+frame would carry on a Pi 4 (a new pose, mask or keyframe every few frames, as `bench --all`
+projects). `count` replays N of them through the mode's effects only (no model is loaded).
+`lightning` counts N bare Lightning invokes the same way. Run with N and 2N (N <= 20): the
+difference over N is one frame. The figures are kept in
+tests/bench/display-arm64-count.json.
+"""
+
+import pickle
+import sys
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+
+def prepare(path: str, n: int) -> None:
+    import cv2
+
+    from appliance.bench.display import CLIP_FPS, PI4_RESULT_EVERY, result_every
+    from appliance.bench.truth import read_clip
+    from appliance.config import Settings
+    from appliance.core.frame import FrameMeta
+    from appliance.core.modes import Mode
+    from appliance.core.stages import AnalysisContext
+
+    frames = [cv2.resize(f, (640, 480), interpolation=cv2.INTER_AREA) for f in read_clip()[40:40 + n]]
+    settings = Settings()
+    results = {}
+    with tempfile.TemporaryDirectory() as state:
+        context = AnalysisContext(settings=settings, state_dir=Path(state))
+        for name in settings.modes:
+            mode = Mode(name, settings.modes[name], context)
+            newest, per_frame = {}, []
+            for i, image in enumerate(frames):
+                for analyzer in mode.analyzers:
+                    if i % result_every(analyzer.name, PI4_RESULT_EVERY) == 0:
+                        newest[analyzer.name] = (analyzer.analyze(image, FrameMeta(i, i / CLIP_FPS, 0.0)), i)
+                per_frame.append(dict(newest))
+            for analyzer in mode.analyzers:
+                analyzer.close()
+            mode.close()
+            results[name] = per_frame
+    with open(path, "wb") as f:
+        pickle.dump({"frames": np.array(frames), "results": results}, f)
+
+
+def count(path: str, name: str, n: int) -> None:
+    from appliance.bench.display import SCREEN, CLIP_FPS, handed_to_sdl
+    from appliance.config import Settings
+    from appliance.core.frame import FrameMeta
+    from appliance.core.modes import Mode
+    from appliance.core.stats import StageTimes
+    from appliance.outputs.screen import ScreenPicture
+
+    with open(path, "rb") as f:
+        kept = pickle.load(f)
+    settings = Settings()
+    mode = Mode(name, settings.modes[name], build_stages=False)
+    screen, uploads, times = ScreenPicture(screen=SCREEN), {}, StageTimes()
+    for i in range(n):
+        image = kept["frames"][i % len(kept["frames"])]
+        meta = FrameMeta(i, i / CLIP_FPS, 0.0)
+        for key, (result, index) in kept["results"][name][i % len(kept["frames"])].items():
+            meta.results.put(key, result, index)
+        handed_to_sdl(screen.convert(mode.apply(image, meta, times)), uploads)
+    print(name, n, "done")
+
+
+def lightning(path: str, n: int) -> None:
+    """N bare MoveNet Lightning invokes (1 thread): the yardstick, counted the same way."""
+    from appliance.bench.display import Lightning
+    from appliance.config import Settings
+
+    with open(path, "rb") as f:
+        frames = list(pickle.load(f)["frames"])
+    yardstick = Lightning(Settings(), frames)
+    for _ in range(n):
+        yardstick.invoke_ms()
+    print("lightning", n, "done")
+
+
+if __name__ == "__main__":
+    if sys.argv[1] == "prepare":
+        prepare(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "lightning":
+        lightning(sys.argv[2], int(sys.argv[3]))
+    else:
+        count(sys.argv[2], sys.argv[3], int(sys.argv[4]))
