@@ -359,7 +359,7 @@ class Anonymizer:
         if self.p.show != "silhouette":
             for track_id, kp in found:
                 draw_skeleton(self.figures, kp, track_colour(track_id), self.p.min_score)
-                fill_body(self.drawn, kp, self.p.min_score)
+                fill_body(self.drawn, kp, self.p.min_score, outlined=True)
 
     def _silhouettes(self, mask: np.ndarray | None) -> None:
         """Flat colour where the mask (and the pose model's people) are, grown, outlined in

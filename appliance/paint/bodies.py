@@ -88,13 +88,14 @@ def draw_skeleton(dst: np.ndarray, kp: np.ndarray, colour: tuple[int, int, int],
             cv2.circle(dst, p, radius + grow, ink, -1, cv2.LINE_AA)
 
 
-def fill_body(dst: np.ndarray, kp: np.ndarray, min_score: float = 0.3, scale: float = 1.0) -> None:
-    """The shape `draw_skeleton` would cover, as 1s in a uint8 mask: one pass, no outline and
-    no anti-aliasing (a region to cover or keep out, never seen as drawn)."""
+def fill_body(dst: np.ndarray, kp: np.ndarray, min_score: float = 0.3, scale: float = 1.0,
+              outlined: bool = False) -> None:
+    """The body `draw_skeleton` draws, as 1s in a uint8 mask (with its black outline when
+    `outlined`): one pass, no anti-aliasing (a region to cover or keep out, never seen)."""
     seen = visible(kp, min_score)
     width = bone_width(body_size(kp, seen), scale)
+    edge = max(1, width // 4) + 1 if outlined else 0
     radius = max(2, int(math.ceil(width * 0.8)))
-    edge = max(1, width // 4) + 1
     for a, b in SKELETON:
         if seen[a] and seen[b]:
             cv2.line(dst, _point(kp, a), _point(kp, b), 1, width + 2 * edge, cv2.LINE_8)

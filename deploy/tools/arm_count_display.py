@@ -10,7 +10,8 @@ display (a style keyframe is ~2 G instructions), so it is done beforehand on thi
 `prepare` keeps 40 frames of the sample clip (640x480) and, per mode, the analysis results each
 frame would carry on a Pi 4 (a new pose, mask or keyframe every few frames, as `bench --all`
 projects). `count` replays N of them through the mode's effects only (no model is loaded).
-`lightning` counts N bare Lightning invokes the same way. Run with N and 2N (N <= 20): the
+`lightning` counts N bare Lightning invokes the same way, `keyframe H W N` N bare style
+transformer invokes at H x W. Run with N and 2N (N <= 20): the
 difference over N is one frame. The figures are kept in
 tests/bench/display-arm64-count.json.
 """
@@ -89,9 +90,29 @@ def lightning(path: str, n: int) -> None:
     print("lightning", n, "done")
 
 
+def keyframe(h: int, w: int, n: int) -> None:
+    """N bare invokes of the style transformer at h x w: a keyframe at the frame's aspect
+    (288x384) against the padded square (384x384) it used to be painted at."""
+    from appliance.config import Settings
+    from appliance.models.manifest import ModelStore
+
+    model = ModelStore.from_settings(Settings().models).load("style_arbitrary_transform")
+    vector = next(d["name"] for d in model.inputs if d["dtype"] == np.float32)
+    image = next(d["name"] for d in model.inputs if d["dtype"] == np.uint8)
+    if model.input_shape != (1, h, w, 3):
+        model.resize_input(image, (1, h, w, 3))
+    picture = np.random.default_rng(0).integers(0, 255, (1, h, w, 3), dtype=np.uint8)
+    style = np.random.default_rng(1).normal(0, 1, (1, 1, 1, 100)).astype(np.float32)
+    for _ in range(n):
+        model.run({vector: style, image: picture})
+    print("keyframe", h, w, n, "done")
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "prepare":
         prepare(sys.argv[2], int(sys.argv[3]))
+    elif sys.argv[1] == "keyframe":
+        keyframe(int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4]))
     elif sys.argv[1] == "lightning":
         lightning(sys.argv[2], int(sys.argv[3]))
     else:

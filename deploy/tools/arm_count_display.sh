@@ -12,6 +12,10 @@ count() { bash ../shared/tools/arm-count -- python /src/deploy/tools/arm_count_d
           | sed -n 's/^aarch64 instructions: //p'; }
 {
   for n in 4 12; do echo "lightning $n $(count lightning "$inputs" "$n")"; done
+  for n in 1 3; do
+    echo "keyframe_384x384 $n $(count keyframe 384 384 "$n")"
+    echo "keyframe_288x384 $n $(count keyframe 288 384 "$n")"
+  done
   for mode in $("$python" -c 'from appliance.config import Settings; print(" ".join(Settings().modes))'); do
     for n in 10 30; do echo "$mode $n $(count count "$inputs" "$mode" "$n")"; done
   done
@@ -28,8 +32,9 @@ for what, counts in raw.items():
     per[what] = round((c2 - c1) / (n2 - n1) / 1e6, 2)
 json.dump({"what": "aarch64 instructions per displayed frame of each mode's display path (its effects and the "
                    "picture handed to SDL, analysis results precomputed at a Pi 4's rate), and per bare MoveNet "
-                   "Lightning invoke (1 thread), counted by ../shared/tools/arm-count on the Pi's own wheels; per "
-                   "frame = the difference between two frame counts over their difference",
+                   "Lightning invoke (1 thread) and bare style transformer invoke (keyframe_HxW), counted by "
+                   "../shared/tools/arm-count on the Pi's own wheels; per frame = the difference between two "
+                   "frame counts over their difference",
            "when": time.strftime("%Y-%m-%d"), "command": "sh deploy/tools/arm_count_display.sh",
            "raw_counts": raw, "million_instructions_per_frame": per},
           open("tests/bench/display-arm64-count.json", "w"), indent=1)
