@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import textwrap
 
 import pytest
@@ -155,3 +156,36 @@ def test_config_show_command_prints_the_effective_config(tmp_path):
     assert shown.returncode == 0
     assert 'spec = "synthetic"' in shown.stdout
     assert "[modes.passthrough]" in shown.stdout
+
+
+@pytest.mark.parametrize("host, ok", [("", False), ("desk local", False), ("a" * 64 + ".local", False),
+                                      ("desk\x07", False), ("desk.local", True), ("192.168.1.255", True),
+                                      ("fe80::1", True), ("täsch.example", True)])
+def test_an_osc_host_must_be_something_that_could_be_looked_up(tmp_path, host, ok):
+    """Whether it resolves is known only at run time (the sender retries); what can never be a
+    host is refused by the check, naming the key."""
+    path = tmp_path / "osc.toml"
+    path.write_text(f'[poses.osc]\nenabled = true\nhost = {json.dumps(host)}\n', encoding="utf-8")
+    if ok:
+        assert load_config(path).poses.osc.host == host
+    else:
+        [problem] = problems_of(path)
+        assert problem.startswith(f"{path}: poses.osc.host: ") and "expected an address or a host name" in problem
+
+
+def test_show_writes_toml_that_loads_back_for_any_text_a_valid_config_holds(tmp_path):
+    """Mode names beyond ASCII, multi-line descriptions, tabs, control characters, quotes and
+    backslashes: the last good config is written with the same code, and must read back."""
+    from appliance.config import ModeSettings
+    settings = Settings()
+    texts = ["Kandinsky für alle", "a\nsecond line", "tab\there", "bell\x07 and del\x7f", 'quote " and \\ back',
+             "日本語の説明", ""]
+    for i, text in enumerate(texts):
+        name = ["café", "mode.with.dots", "日本", "space name", "plain-name_1", "q\"uote", "x"][i]
+        settings.modes[name] = ModeSettings(text, list(settings.modes["kandinsky"].effects))
+    settings.poses.osc.host = "täsch.example"
+    path = tmp_path / "again.toml"
+    path.write_text(dump_toml(settings), encoding="utf-8")
+    again = load_config(path)
+    assert settings_equal(again, settings)
+    assert again.modes["café"].description == "Kandinsky für alle" and again.modes["x"].description == ""

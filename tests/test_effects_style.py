@@ -280,3 +280,14 @@ def test_keyframes_are_painted_at_the_frames_aspect_not_padded_to_a_square(conte
     shown_grey = cv2.cvtColor(cv2.resize(key.image, size), cv2.COLOR_BGR2GRAY).astype(float)
     grey = cv2.cvtColor(frame, cv2.COLOR_BGR2GRAY).astype(float)
     assert np.abs(shown_grey - grey).mean() > 10 and np.corrcoef(shown_grey.ravel(), grey.ravel())[0, 1] > 0.3
+
+
+@pytest.mark.parametrize("size", [(16, 16), (32, 32), (640, 48), (16, 4096), (4096, 16)])
+def test_any_frame_size_the_config_accepts_is_painted(context, frames, size):
+    """[source] width and height go down to 16 and up to 4096: slivers are reflect-padded for
+    the network (whose own padding needs 64 px) and cropped back."""
+    effect, analyzer = make(context, style="kandinsky")
+    frame = cv2.resize(frames[0], size, interpolation=cv2.INTER_AREA)
+    key = analyzer.analyze(frame, FrameMeta(0, 0.0, 0.0))
+    out = shown(effect, analyzer.name, key, frame)
+    assert out.shape == frame.shape and key.image.std() > 1

@@ -7,6 +7,7 @@ import socket
 import numpy as np
 import pytest
 from pythonosc.osc_message import OscMessage
+from pythonosc.udp_client import SimpleUDPClient
 
 from appliance.poses.events import PoseEvent
 from appliance.poses.osc import OscSender
@@ -128,3 +129,64 @@ def test_the_pose_stage_forgets_the_rate_limit_of_visitors_who_left(sender, rece
             assert set(sender._last_sent) == seen and seen  # keypoints went out for the visitor
     assert received(receiver).address.endswith("/keypoints")
     assert sender._last_sent == {}  # gone with the track
+
+
+class Network:
+    """A network that fails `lookups` times (as at boot, before the name server answers), then
+    reaches the receiver; sends fail with `send_error` while it is set."""
+
+    def __init__(self, receiver, lookups: int):
+        self.port, self.lookups, self.send_error = receiver.getsockname()[1], lookups, None
+        self.now = 0.0
+
+    def connect(self, host, port):
+        if self.lookups > 0:
+            self.lookups -= 1
+            raise socket.gaierror(-2, "Name or service not known")
+        client = SimpleUDPClient("127.0.0.1", self.port)
+        send = client.send_message
+
+        def send_or_fail(address, values):
+            if self.send_error:
+                raise self.send_error
+            send(address, values)
+        client.send_message = send_or_fail
+        return client
+
+
+def test_a_host_not_found_at_start_drops_messages_logs_once_and_is_found_later(receiver, caplog):
+    net = Network(receiver, lookups=3)
+    sender = OscSender("desk.local", 9000, FRAME, clock=lambda: net.now, connect=net.connect)
+    event = PoseEvent(1.5, 15, 3, "arms_up", "start")
+    with caplog.at_level("INFO", logger="appliance.poses.osc"):
+        for step in range(40):  # 40 events over 40 s: lookups at 0, 1, 3, then 7 s
+            sender.send_event(event)
+            sender.wait_for_lookup()
+            net.now += 1.0
+    warnings = [r for r in caplog.records if r.levelname == "WARNING"]
+    assert len(warnings) == 1 and "desk.local:9000" in warnings[0].getMessage()
+    assert any("works again" in r.getMessage() for r in caplog.records)
+    assert pending(receiver) >= 30  # every event from the moment it was found
+    sender.close()
+
+
+def test_a_failing_send_is_dropped_and_logged_once_then_sending_resumes(receiver, caplog):
+    net = Network(receiver, lookups=0)
+    sender = OscSender("desk.local", 9000, FRAME, clock=lambda: net.now, connect=net.connect)
+    event = PoseEvent(1.5, 15, 3, "arms_up", "start")
+    sender.send_event(event)
+    assert received(receiver).params == [3, "arms_up", "start"]
+    net.send_error = PermissionError(13, "Permission denied")
+    with caplog.at_level("WARNING", logger="appliance.poses.osc"):
+        for _ in range(10):
+            sender.send_event(event)
+            sender.wait_for_lookup()
+            net.now += 0.5
+    assert len(caplog.records) == 1 and "Permission denied" in caplog.records[0].getMessage()
+    net.send_error = None
+    for _ in range(130):  # the pause has grown; it is tried again within a minute
+        sender.send_event(event)
+        sender.wait_for_lookup()
+        net.now += 0.5
+    assert pending(receiver) > 0
+    sender.close()

@@ -187,7 +187,7 @@ def _toml_value(value: Any) -> str:
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, str):
-        return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+        return _toml_string(value)
     if isinstance(value, list):
         return "[" + ", ".join(_toml_value(v) for v in value) + "]"
     if isinstance(value, dict):
@@ -195,9 +195,20 @@ def _toml_value(value: Any) -> str:
     raise TypeError(f"cannot write {type(value).__name__} as TOML")
 
 
+_ESCAPES = {'"': '\\"', "\\": "\\\\", "\n": "\\n", "\t": "\\t", "\r": "\\r", "\b": "\\b", "\f": "\\f"}
+
+
+def _toml_string(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and every control character escaped (a
+    multi-line description or a stray control character must not break the file)."""
+    return '"' + "".join(_ESCAPES.get(c) or (f"\\u{ord(c):04x}" if ord(c) < 32 or ord(c) == 127 else c)
+                         for c in text) + '"'
+
+
 def _toml_key(key: str) -> str:
-    bare = key.replace("-", "").replace("_", "").isalnum()
-    return key if bare else _toml_value(key)
+    """Bare where TOML allows it (ASCII letters, digits, - and _), quoted otherwise."""
+    bare = bool(key) and key.isascii() and key.replace("-", "").replace("_", "").isalnum()
+    return key if bare else _toml_string(key)
 
 
 def settings_equal(a: Settings, b: Settings) -> bool:

@@ -99,10 +99,23 @@ class GpioSettings:
     bounce_s: float = setting(0.05, min=0.0, max=1.0, help="debounce time")
 
 
+def _host_check(host: str) -> str | None:
+    """An address or a name that could be looked up (whether it resolves is only known on the
+    network, at run time: the sender then retries)."""
+    if not host or len(host) > 253 or any(c.isspace() or ord(c) < 32 for c in host):
+        return f"{host[:40]!r} is empty, too long, or has spaces or control characters"
+    try:
+        host.encode("idna")
+    except UnicodeError:
+        return f"{host[:40]!r} has a part that is empty or longer than 63 characters"
+    return None
+
+
 @dataclass
 class OscSettings:
     enabled: bool = setting(False, help="send pose events over OSC (UDP)")
-    host: str = setting("127.0.0.1", help="the sound or light desk's address")
+    host: str = setting("127.0.0.1", check=_host_check, expected="an address or a host name",
+                        help="the sound or light desk's address")
     port: int = setting(9000, min=1, max=65535)
     keypoints_hz: float = setting(0.0, min=0.0, max=60.0,
                                   help="also send /pose/<id>/keypoints this often (0: never)")

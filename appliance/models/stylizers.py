@@ -16,7 +16,8 @@ import numpy as np
 from appliance.styles.cache import StyleVectorCache
 from appliance.styles.sources import StyleSpec
 
-ARBITRARY_SIDE = 384  # the arbitrary-style transformer's fixed input
+ARBITRARY_SIDE = 384  # the arbitrary-style transformer's longer side
+MIN_SIDE = 64  # its reflection padding inside needs a picture at least this big
 
 
 class Stylizer(Protocol):
@@ -74,14 +75,18 @@ class ArbitraryStyle:
 
     def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
         short = round(ARBITRARY_SIDE * min(image_bgr.shape[:2]) / max(image_bgr.shape[:2]))
-        w, h = keyframe_size(image_bgr.shape[1], image_bgr.shape[0], short)
+        w, h = keyframe_size(image_bgr.shape[1], image_bgr.shape[0], max(4, short))
         small = cv2.resize(image_bgr, (w, h), interpolation=cv2.INTER_AREA)
+        pw, ph = max(w, MIN_SIDE), max(h, MIN_SIDE)  # a sliver of a frame: reflect-padded, cropped after
+        if (pw, ph) != (w, h):
+            small = cv2.copyMakeBorder(small, 0, ph - h, 0, pw - w, cv2.BORDER_REFLECT_101 if min(w, h) > 1
+                                       else cv2.BORDER_REPLICATE)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)[None]
         with self.model.lock:  # resize and run as one step
-            if self.model.input_shape != (1, h, w, 3):
-                self.model.resize_input(self._image_name, (1, h, w, 3))
+            if self.model.input_shape != (1, ph, pw, 3):
+                self.model.resize_input(self._image_name, (1, ph, pw, 3))
             out = self.model.run({self._vector_name: self.vector, self._image_name: rgb})
-        return _to_bgr(next(iter(out.values()))[0])
+        return _to_bgr(next(iter(out.values()))[0][:h, :w])
 
 
 def create_stylizer(spec: StyleSpec, store, cache_dir: Path, short_side: int) -> Stylizer:

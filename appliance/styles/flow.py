@@ -20,9 +20,11 @@ from appliance.core.lazy import cv2
 
 
 def flow_frame(image_bgr: np.ndarray, width: int) -> np.ndarray:
-    """A grey copy `width` pixels wide (aspect kept) on which flow is computed."""
+    """A grey copy `width` pixels wide (aspect kept) on which flow is computed; a sliver of a
+    frame is stretched to between 32 px (DIS's pyramid needs it) and twice `width` tall (the
+    flow is scaled back per axis)."""
     h, w = image_bgr.shape[:2]
-    size = (width, max(8, round(h * width / w)))
+    size = (width, min(2 * width, max(32, round(h * width / w))))
     grey = cv2.cvtColor(image_bgr, cv2.COLOR_BGR2GRAY) if image_bgr.ndim == 3 else image_bgr
     return cv2.resize(grey, size, interpolation=cv2.INTER_AREA)
 

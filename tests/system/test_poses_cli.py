@@ -107,6 +107,37 @@ def test_arms_up_switches_the_mode_and_goes_out_over_osc():
     assert message.params[1:] == ["arms_up", "start"] and isinstance(message.params[0], int)
 
 
+class RefusingDesk:
+    """An OSC client whose every send fails, as to a broadcast address without permission."""
+
+    def send_message(self, address, values):
+        raise PermissionError(13, "Permission denied")
+
+    def close(self):
+        pass
+
+
+@pytest.mark.parametrize("connect", [lambda h, p: RefusingDesk(),
+                                     lambda h, p: (_ for _ in ()).throw(socket.gaierror(-2, "not known"))])
+def test_an_osc_desk_that_cannot_be_reached_stops_nothing(connect, caplog):
+    """Sends that fail, or a host that never resolves: the poses are still analysed, the
+    reaction still switches the mode, and the trouble is logged once."""
+    settings = Settings()
+    settings.poses.reactions = [ReactionSettings(pose="arms_up", people=1, action="mode:aged-film")]
+    box = {}
+    analyzer = PoseStage(ReplayEstimator(), PoseWatcher(load_rules()),
+                         Reactions(settings.poses, lambda a: box["p"].apply_action(a)),
+                         OscSender("desk.local", 9000, (768, 576), connect=connect))
+    box["p"] = pipeline = Pipeline(SyntheticSource(160, 120, FPS), NullOutput(), settings.modes, "passthrough",
+                                   [lambda: analyzer], PipelineOptions(realtime=False, inline_analysis=True,
+                                                                       max_frames=40))
+    with caplog.at_level("WARNING", logger="appliance.poses.osc"):
+        summary = pipeline.run()
+    assert pipeline.mode_name == "aged-film"
+    assert summary.analysis["pose"]["processed"] >= 30, summary.analysis
+    assert len([r for r in caplog.records if "desk.local:9000" in r.getMessage()]) == 1
+
+
 def test_reaction_config_is_checked(tmp_path):
     from appliance.config import load_config
     from appliance.errors import ConfigError
