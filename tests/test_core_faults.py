@@ -47,6 +47,14 @@ class UnpluggableCamera(SyntheticSource):
         return super().read()
 
 
+class LateCamera(UnpluggableCamera):
+    """A camera not plugged in yet when the appliance starts: the first `failed_opens` opens fail."""
+
+    def __init__(self, failed_opens: int):
+        super().__init__(frames_before=10**9, failed_opens=failed_opens)
+        self.unplugged = True
+
+
 def is_card(image: np.ndarray) -> bool:
     return bool((np.abs(image.astype(int) - (32, 24, 20)).sum(axis=2) < 10).mean() > 0.8)
 
@@ -110,3 +118,39 @@ def test_a_mode_whose_model_is_missing_shows_a_card_and_the_buttons_still_work(m
     assert all(is_card(image) for image in output.images[:5])      # the broken mode says so
     assert [decode_index(i) for i in output.images[5:]] == [5, 6, 7, 8]  # the next mode runs
     assert pipeline.mode_name == "passthrough"
+
+
+def test_a_camera_missing_at_start_shows_a_card_until_it_is_plugged_in():
+    """Not an exit (systemd would restart it every few seconds on a black screen): the card
+    is on screen from the start (and counts as shown, so READY and the watchdog flow), and the
+    picture comes when the camera does."""
+    camera = LateCamera(failed_opens=4)
+    output = RecordingOutput()
+    shown = []
+
+    class Watch:
+        def frame_shown(self, pipeline):
+            shown.append(pipeline.frames_out)
+
+        def stopped(self, pipeline):
+            pass
+
+    options = PipelineOptions(realtime=True, reconnect=Backoff(initial_s=0.1, max_s=0.4))
+    pipeline = Pipeline(camera, output, Settings().modes, "passthrough", options=options, observers=[Watch()])
+
+    def stop_after_some_frames():
+        deadline = time.monotonic() + 10
+        while pipeline.frames_out < 5 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        pipeline.stop("test")
+    stopper = threading.Thread(target=stop_after_some_frames)
+    stopper.start()
+    summary = run_in_thread(pipeline)
+    stopper.join()
+    kinds = ["card" if is_card(i) else decode_index(i) for i in output.images]
+    assert kinds[0] == "card" and kinds.count("card") >= 2, kinds[:5]
+    pictures = [k for k in kinds if k != "card"]
+    assert len(pictures) >= 5 and pictures == sorted(pictures)
+    assert summary.error == "" and pipeline.capture.reconnects == 1 and len(camera.opens) == 5
+    assert shown[0] == 0  # the card was "shown" before any frame: READY=1 is not held back
+    assert output.opened_size == (320, 240)

@@ -26,9 +26,10 @@ class RecordingOutput:
         self.images: list[np.ndarray] = []
         self.commands_after = commands_after or {}
         self.closed = False
+        self.opened_size: tuple[int, int] | None = None
 
     def open(self, width, height, fps):
-        pass
+        self.opened_size = (width, height)
 
     def show(self, image):
         self.images.append(image.copy())

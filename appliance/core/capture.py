@@ -42,9 +42,13 @@ class Capture:
         self.error: SourceError | None = None
         self.reconnects = 0
         self._index = 0
+        self._missing: str | None = None
         self._thread = threading.Thread(target=self._run, name="capture", daemon=True)
 
-    def start(self) -> None:
+    def start(self, missing: str | None = None) -> None:
+        """Start reading; `missing`: the source could not be opened (why), so the thread starts
+        by reconnecting."""
+        self._missing = missing
         self._thread.start()
 
     def join(self, timeout: float) -> None:
@@ -53,6 +57,8 @@ class Capture:
 
     def _run(self) -> None:
         try:
+            if self._missing is not None and not self._reconnect(self._missing):
+                return
             while not self.stop.is_set():
                 try:
                     self._read_frames()

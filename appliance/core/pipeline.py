@@ -40,7 +40,7 @@ from appliance.core.stats import (
     release_free_memory,
 )
 from appliance.core.workers import AnalysisWorker, Supervisor
-from appliance.errors import ApplianceError
+from appliance.errors import ApplianceError, SourceError
 from appliance.outputs import Output
 from appliance.sources import Source
 
@@ -142,11 +142,11 @@ class Pipeline:
     # -- the run ------------------------------------------------------------------------
     def run(self) -> RunSummary:
         """Run until the source ends, max_frames are shown, or stop() is called."""
-        self.source.open()
+        missing = self._open_source()
         self._started = time.monotonic()
         try:
             self.mode = Mode(self.mode_name, self.modes[self.mode_name], self.context)
-            self.capture.start()
+            self.capture.start(missing)
             if not self.options.inline_analysis:
                 for worker in self.workers:
                     worker.start()
@@ -158,6 +158,18 @@ class Pipeline:
         if self.capture.error is not None:
             summary.error = str(self.capture.error)
         return summary
+
+    def _open_source(self) -> str | None:
+        """Open the source. A camera missing at start (not plugged in yet, a device number that
+        is not there) is not a reason to exit: the capture keeps trying with backoff while a
+        card says so (returns why); a file that cannot be read is a mistake to report."""
+        try:
+            self.source.open()
+        except SourceError as exc:
+            if not self.source.live:
+                raise
+            return str(exc)
+        return None
 
     def _display_loop(self) -> None:
         last_stats = time.monotonic()
@@ -252,8 +264,12 @@ class Pipeline:
     def _show_card(self, title: str, detail: str) -> None:
         """Put a message on screen (twice a second at most) while there are no frames."""
         now = time.monotonic()
-        if now - self._last_card_at < CARD_SECONDS or not self._output_open:
+        if now - self._last_card_at < CARD_SECONDS:
             return
+        if not self._output_open:  # no frame yet (no camera since start): at the camera's size
+            self._output_size = getattr(self.source, "size", self._output_size)
+            self.output.open(*self._output_size, self.source.fps)
+            self._output_open = True
         self._last_card_at = now
         self.output.show(message_card(*self._output_size, title, detail))
         self.cards_shown += 1
