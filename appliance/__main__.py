@@ -2,7 +2,7 @@
 
 import sys
 
-from appliance.app.cli import main
+from appliance.app.entry import main
 
 if __name__ == "__main__":
     sys.exit(main())

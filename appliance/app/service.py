@@ -3,8 +3,13 @@
 Differences from `appliance run`, all for a box nobody watches:
 - a config that is invalid at start is logged problem by problem (file and key) and the last
   good config (kept in the state directory) or the built-in defaults run instead;
-- SIGHUP reloads the config in the same process: a bad new config is logged and the running
-  one stays; a good one replaces the pipeline (camera and screen are reopened);
+- SIGHUP reloads the config, as systemd's reload protocol has it: RELOADING=1 with
+  MONOTONIC_USEC, the new config checked while the picture goes on, then READY=1. A bad or
+  unchanged config changes nothing on the screen; a good new one replaces the pipeline (camera
+  and screen are reopened). SIGHUPs that arrive while one is pending make one reload;
+- SIGTERM and SIGINT at any moment (starting, reloading, switching modes) stop it with exit 0;
+  the handlers are in place from the start of the process (`appliance.app.entry`), so a signal
+  during start-up is kept and acted on, never lost;
 - `auto` output means the HDMI screen, and a file source loops.
 """
 
@@ -12,17 +17,21 @@ from __future__ import annotations
 
 import logging
 import signal
+import time
 from pathlib import Path
 
 from appliance import paths
-from appliance.app.runner import build_pipeline, stop_on_signals
+from appliance.app import entry
+from appliance.app.runner import build_pipeline
 from appliance.app.status import StatusFile
 from appliance.atomic import atomic_write_text
-from appliance.config import Settings, dump_toml, load_config
+from appliance.config import Settings, dump_toml, load_config, settings_equal
 from appliance.device.notify import Notifier
-from appliance.errors import ConfigError
+from appliance.errors import ApplianceError, ConfigError
 
 log = logging.getLogger(__name__)
+
+STOP_SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
 
 
 class Service:
@@ -31,60 +40,124 @@ class Service:
         self.state_dir = state_dir
         self.notifier = notifier or Notifier()
         self.reload_requested = False
+        self.stop_requested = ""  # the name of the signal that asked
         self.pipeline = None
+        self.settings: Settings | None = None
+        self._next: Settings | None = None  # a checked new config the pipeline stopped for
+        self._last_problems: list[str] = []
+        self._told: list[str] = []  # the problems "keeping the config in force" was said for
 
-    def load(self, current: Settings | None) -> Settings:
-        """The config file if valid (saved as last good); else `current`, last good or defaults."""
+    def load(self) -> Settings | None:
+        """The config file if valid (saved as last good); else None, logged problem by problem."""
         try:
             settings = load_config(self.config)
-        except ConfigError as exc:
-            for problem in exc.problems:
-                log.error("config: %s", problem)
-            return self._fallback(current)
-        self.state_dir.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(self.state_dir / paths.LAST_GOOD, dump_toml(settings))
+        except Exception as exc:  # whatever the file holds, the artwork keeps running
+            problems = exc.problems if isinstance(exc, ConfigError) else [
+                f"{self.config}: cannot be read ({type(exc).__name__}: {exc})"]
+            if problems != self._last_problems:  # a burst of reloads of one bad file: logged once
+                for problem in problems:
+                    log.error("config: %s", problem)
+            self._last_problems = problems
+            return None
+        self._last_problems = []
+        try:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+            atomic_write_text(self.state_dir / paths.LAST_GOOD, dump_toml(settings))
+        except (OSError, ValueError) as exc:
+            log.error("config: cannot keep it as the last good config (%s)", exc)
         return settings
 
-    def _fallback(self, current: Settings | None) -> Settings:
-        if current is not None:
-            log.error("config: keeping the config in force")
-            return current
+    def first_settings(self) -> Settings:
+        """The config file, else the last good config, else the defaults."""
+        settings = self.load()
+        if settings is not None:
+            return settings
         last_good = self.state_dir / paths.LAST_GOOD
         try:
             settings = load_config(last_good)
             log.error("config: running with the last good config, %s", last_good)
             return settings
-        except ConfigError as exc:
-            log.error("config: no usable last good config (%s); running with the defaults",
-                      exc.problems[0])
+        except Exception as exc:
+            problem = exc.problems[0] if isinstance(exc, ConfigError) else f"{type(exc).__name__}: {exc}"
+            log.error("config: no usable last good config (%s); running with the defaults", problem)
             return Settings()
 
     def run(self) -> int:
-        settings = self.load(None)
-        previous = signal.signal(signal.SIGHUP, self._on_sighup)
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in (*STOP_SIGNALS, signal.SIGHUP)}
+        for sig in entry.take_early_signals():  # arrived while the program was still importing
+            self._on_signal(sig)
         try:
-            while True:
-                self.pipeline = build_pipeline(for_service(settings), notifier=self.notifier,
-                                               state_dir=self.state_dir)
-                self.pipeline.observers.append(StatusFile(self.state_dir))
-                with stop_on_signals(self.pipeline):
-                    summary = self.pipeline.run()
-                for line in summary.lines():
-                    log.info("%s", line)
-                if not self.reload_requested:
-                    return 0 if not summary.error else 3
-                self.reload_requested = False
-                self.notifier.send("RELOADING=1")
-                self.notifier.ready_sent = False  # READY=1 again after the next first frame
-                settings = self.load(settings)
+            return self._serve()
         finally:
-            signal.signal(signal.SIGHUP, previous)
+            self.notifier.stopping()
+            for sig, handler in previous.items():
+                signal.signal(sig, handler)
 
-    def _on_sighup(self, *_: object) -> None:
-        log.info("SIGHUP: reloading %s", self.config)
-        self.reload_requested = True
+    def _serve(self) -> int:
+        self.settings = self.first_settings()
+        while not self.stop_requested:
+            self.pipeline = build_pipeline(for_service(self.settings), notifier=self.notifier,
+                                           state_dir=self.state_dir)
+            self.pipeline.observers += [StatusFile(self.state_dir), ReloadWhileShowing(self)]
+            if self.stop_requested:  # a signal while the pipeline was being built
+                self.pipeline.stop(self.stop_requested)
+            summary = self.pipeline.run()
+            for line in summary.lines():
+                log.info("%s", line)
+            if self.stop_requested:
+                return 0
+            if self._next is None:
+                return 0 if not summary.error else 3
+            self.settings, self._next = self._next, None
+            self.notifier.ready_sent = False  # READY=1 again after the new pipeline's first frame
+        return 0
+
+    def _on_signal(self, signum: int, *_: object) -> None:
+        """Only flags and a stop request: the work happens in the display loop."""
+        if signum == signal.SIGHUP:
+            if not self.reload_requested:
+                log.info("SIGHUP: reloading %s", self.config)
+            self.reload_requested = True
+            return
+        self.stop_requested = self.stop_requested or STOP_SIGNALS.get(signum, str(signum))
         if self.pipeline is not None:
+            self.pipeline.stop(self.stop_requested)
+
+    def reload(self) -> None:
+        """Check the config file while the picture goes on; stop the pipeline only for a good
+        config that differs from the one in force (it is rebuilt by `_serve`)."""
+        self.reload_requested = False
+        self.notifier.send(f"RELOADING=1\nMONOTONIC_USEC={time.monotonic_ns() // 1000}")
+        settings = self.load()
+        if settings is None:
+            if self._last_problems != self._told:
+                log.error("config: keeping the config in force")
+            self._told = self._last_problems
+        elif self.settings is None or not settings_equal(settings, self.settings):
+            self._next = settings
             self.pipeline.stop("reload")
+            return
+        else:
+            log.info("config: unchanged")
+        self.notifier.send("READY=1")
+
+
+class ReloadWhileShowing:
+    """A pipeline observer: a reload asked for by SIGHUP is done in the display loop, between
+    two frames (or two cards), where nothing else is going on."""
+
+    def __init__(self, service: Service):
+        self.service = service
+
+    def frame_shown(self, pipeline) -> None:
+        if self.service.reload_requested and not self.service.stop_requested:
+            try:
+                self.service.reload()
+            except ApplianceError as exc:
+                log.error("config: reload failed (%s); keeping the config in force", exc)
+
+    def stopped(self, pipeline) -> None:
+        pass
 
 
 def for_service(settings: Settings) -> Settings:

@@ -114,6 +114,11 @@ class Pipeline:
         self.supervisor = Supervisor(self.options.hang_floor_s)
 
     # -- control, callable from any thread (signal handlers, buttons) --------------------
+    @property
+    def ended_by(self) -> str:
+        """Why the run is stopping or stopped ("" while it runs)."""
+        return self._ended_by
+
     def stop(self, reason: str = "stop requested") -> None:
         if not self._stop.is_set():
             self._ended_by = reason

@@ -65,6 +65,7 @@ class Notifier:
             log.info("sd_notify via %s to %s; watchdog ping every %s", self.backend, self.address,
                      f"{self.watchdog_interval:.1f} s" if self.watchdog_interval else "(off)")
         self.ready_sent = False
+        self._send_failed = False
         self._last_ping = float("-inf")
         self._last_status = ""
 
@@ -73,7 +74,21 @@ class Notifier:
         return self._send is not None
 
     def send(self, message: str) -> bool:
-        return self._send(message) if self._send else False
+        """Send one notification; never raises (a signal may interrupt the send: it is sent
+        again; a socket that went away is logged once, and the artwork goes on)."""
+        if not self._send:
+            return False
+        for _ in range(3):
+            try:
+                return self._send(message)
+            except InterruptedError:
+                continue
+            except OSError as exc:
+                if not self._send_failed:
+                    log.warning("sd_notify to %s failed (%s); going on without it", self.address, exc)
+                self._send_failed = True
+                return False
+        return False
 
     def frame_shown(self) -> None:
         """Call from the display loop after each frame reached the output."""
@@ -112,4 +127,5 @@ class SystemdObserver:
                                  f"{pipeline.frames_out} frames, dropped {pipeline.frames.dropped}")
 
     def stopped(self, pipeline) -> None:
-        self.notifier.stopping()
+        if pipeline.ended_by != "reload":  # a reload is RELOADING=1 then READY=1: the unit is not stopping
+            self.notifier.stopping()
