@@ -90,17 +90,24 @@ def display_cost_ms(summary: dict[str, Any]) -> float:
 
 def pi4_keyframe_ms(report: dict[str, Any]) -> float:
     """A style keyframe on a Pi 4: the transformer's published time (a padded 384x384 picture)
-    times the keyframe's time here over that bare invoke here (a keyframe is painted at the
-    frame's aspect, 384x288 for 4:3: less work than the padded square)."""
+    times the keyframe's time here over that padded invoke, timed in turns with it (a keyframe
+    is painted at the frame's aspect, 384x288 for 4:3: less work than the padded square)."""
     pi4 = pi4_model_ms(report)["style_arbitrary_transform"]
-    painted, bare = _painted_ms(report), model_ms(report).get("style_arbitrary_transform")
-    return pi4 * painted / bare if painted and bare else pi4
+    keyframe = _kandinsky_keyframe(report)
+    if keyframe and keyframe.get("padded_square_ms"):
+        return pi4 * keyframe["median_ms"] / keyframe["padded_square_ms"]
+    return pi4
 
 
 def _painted_ms(report: dict[str, Any]) -> float | None:
     """A kandinsky keyframe here, as the style bench timed it (None in runs without it)."""
+    keyframe = _kandinsky_keyframe(report)
+    return keyframe["median_ms"] if keyframe else None
+
+
+def _kandinsky_keyframe(report: dict[str, Any]) -> dict[str, Any] | None:
     keyframes = report.get("style", {}).get("keyframes", {})
-    return next((k["median_ms"] for name, k in keyframes.items() if name.startswith("kandinsky")), None)
+    return next((k for name, k in keyframes.items() if name.startswith("kandinsky")), None)
 
 
 def display_pi4_ms(report: dict[str, Any], mode: str, counts: dict[str, float] | None) -> float:
@@ -309,8 +316,8 @@ def markdown(report: dict[str, Any], json_name: str = "", counts: dict[str, floa
     else:
         display = (f"The display loop's cost here is scaled by {factor:.1f}x (Lightning's published Pi 4 time x its "
                    f"4 threads, over its 1-thread time here under {how})")
-    style = (f"Style keyframes: the transformer's published time scaled by a keyframe's time here over its bare "
-             f"padded 384x384 invoke ({pi4_keyframe_ms(report):.0f} ms a keyframe on a Pi 4)")
+    style = (f"Style keyframes: the transformer's published time (a padded 384x384 picture) scaled by a keyframe's "
+             f"time here over that padded invoke, timed in turns ({pi4_keyframe_ms(report):.0f} ms a keyframe on a Pi 4)")
     lines += ["", f"Sources: {SOURCES}. Models without a published figure are scaled by their time here over "
               f"Lightning's. {style}. {display}. The Coral column assumes the pose model is Lightning "
               f"compiled for the Edge TPU (none is shipped: no compiler here); other models stay on the CPU."]
