@@ -41,3 +41,21 @@ def _fsync_dir(folder: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
+
+
+def remove_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Temp files a killed writer left in `folder` (`atomic_path`'s `.NAME.XXXX.tmp` and a
+    recording's `.NAME.partial.EXT`): removed at the next start, so they never pile up."""
+    removed = []
+    try:
+        candidates = [p for p in Path(folder).iterdir() if p.name.startswith(".")
+                      and (p.name.endswith(".tmp") or ".partial." in p.name) and p.is_file()]
+    except OSError:
+        return removed
+    for path in candidates:
+        try:
+            path.unlink()
+            removed.append(path)
+        except OSError:
+            pass
+    return removed

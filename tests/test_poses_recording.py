@@ -93,3 +93,49 @@ def test_replaying_a_recording_gives_the_live_events(tmp_path):
     assert replayed == live
     started = {e["pose"] for e in live if e["event"] == "start"}
     assert {"arms_up", "t_pose", "wave", "crouch", "jump"} <= started, live
+
+
+GOOD_FRAME = '{"frame": 1, "t": 0.1, "poses": []}'
+
+
+@pytest.mark.parametrize("bad", [
+    b'{"frame": 1, "t": 0.1, "poses": [], "note": "caf\xe9"}',  # latin-1, not UTF-8
+    b'{"frame": 1e400, "t": 0.1, "poses": []}',
+    b'{"frame": 1, "t": NaN, "poses": []}',
+    b'{"frame": 1, "t": 0.1, "poses": ' + b"[" * 100_000 + b"]" * 100_000 + b'}',
+    b'{"frame": 1, "t": 0.1, "poses": [{"keypoints": [1, 2], "box": [0, 0, 1, 1], "score": 1}]}',
+    b'[1, 2, 3]',
+])
+def test_a_recording_no_camera_could_have_made_is_one_line_naming_file_and_line(tmp_path, bad):
+    path = tmp_path / "bad.jsonl"
+    path.write_bytes(GOOD_FRAME.encode() + b"\n" + bad + b"\n")
+    with pytest.raises(ConfigError) as caught:
+        list(read_recording(path))
+    [problem] = caught.value.problems
+    assert problem.startswith(f"{path}:2: not a pose frame") and "\n" not in problem and len(problem) < 500
+
+
+def test_times_written_in_milliseconds_replay_at_the_recorded_rate(tmp_path, caplog):
+    from appliance.sources.recording import PoseRecordingSource
+    path = tmp_path / "ms.jsonl"
+    path.write_text("".join(f'{{"frame": {i}, "t": {i * 100}, "poses": []}}\n' for i in range(20)))
+    source = PoseRecordingSource(path)
+    with caplog.at_level("WARNING"):
+        source.open()
+    assert source.fps == pytest.approx(10.0)
+    assert any("milliseconds" in r.getMessage() for r in caplog.records)
+
+
+def test_a_picture_larger_than_a_camera_gives_is_scaled_down_with_one_line(tmp_path, caplog):
+    import cv2
+    from appliance.sources.image import ImageSource
+    path = tmp_path / "huge.png"
+    big = np.zeros((6000, 8000, 3), np.uint8)
+    cv2.circle(big, (4000, 3000), 2000, (0, 0, 255), -1)
+    cv2.imwrite(str(path), big)
+    source = ImageSource(path)
+    with caplog.at_level("WARNING"):
+        source.open()
+    frame = source.read()
+    assert frame.shape == (1440, 1920, 3) and tuple(frame[720, 960]) == (0, 0, 255)
+    assert sum("larger than a camera gives" in r.getMessage() for r in caplog.records) == 1

@@ -35,15 +35,18 @@ class ActionRelay:
 
 def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
                    stages: list[Callable[[], Analyzer]] | None = None, output_spec: str | None = None,
-                   notifier: Notifier | None = None, state_dir: Path | None = None) -> Pipeline:
+                   notifier: Notifier | None = None, state_dir: Path | None = None,
+                   wait_for_source: bool = False) -> Pipeline:
     """The pipeline settings describe. A file played into a file records every frame, unpaced:
-    nobody watches it live, so there is no reason to drop frames or to wait for the clock."""
+    nobody watches it live, so there is no reason to drop frames or to wait for the clock.
+    `wait_for_source`: a source that cannot be read is waited for, whatever it is (the service)."""
     s = settings.source
     source = create_source(s.spec, width=s.width, height=s.height, fps=s.fps, loop=s.loop)
     spec = output_spec or settings.output.spec
     o = settings.output
     output = create_output(spec, o.title, o.fit, o.rotation)
     options = options or pipeline_options(settings, spec, source.live)
+    options.wait_for_source = options.wait_for_source or wait_for_source
     notifier = notifier or Notifier()
     observers = [SystemdObserver(notifier)] if notifier.enabled else []
     context = AnalysisContext(settings, state_dir, recorded_poses=is_pose_recording(source))

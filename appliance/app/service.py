@@ -24,7 +24,7 @@ from appliance import paths
 from appliance.app import entry
 from appliance.app.runner import build_pipeline
 from appliance.app.status import StatusFile
-from appliance.atomic import atomic_write_text
+from appliance.atomic import atomic_write_text, remove_stale_temp_files
 from appliance.config import Settings, dump_toml, load_config, settings_equal
 from appliance.device.notify import Notifier
 from appliance.errors import ApplianceError, ConfigError
@@ -94,10 +94,12 @@ class Service:
                 signal.signal(sig, handler)
 
     def _serve(self) -> int:
+        for path in remove_stale_temp_files(self.state_dir):
+            log.info("removed %s, left by a write that was cut short", path)
         self.settings = self.first_settings()
         while not self.stop_requested:
             self.pipeline = build_pipeline(for_service(self.settings), notifier=self.notifier,
-                                           state_dir=self.state_dir)
+                                           state_dir=self.state_dir, wait_for_source=True)
             self.pipeline.observers += [StatusFile(self.state_dir), ReloadWhileShowing(self)]
             if self.stop_requested:  # a signal while the pipeline was being built
                 self.pipeline.stop(self.stop_requested)

@@ -18,7 +18,7 @@ from appliance.bench.models import bench_models, model_lines
 from appliance.bench.people import people_lines, pose_recall
 from appliance.bench.pose import pose_stage_bench, pose_stage_lines
 from appliance.bench.run import clip_frames, machine_info, run_bench, sample_frames
-from appliance.bench.display import display_paths
+from appliance.bench.display import CAMERA_FPS, display_paths
 from appliance.bench.report import PI5_SPEEDUP, model_ms, pi4_keyframe_ms, pi4_model_ms
 from appliance.bench.style import keyframe_every, pi_rate_lines, style_at_pi_rate, style_bench, style_lines
 from appliance.bench.truth import read_clip, walker_masks
@@ -26,14 +26,16 @@ from appliance.config import Settings
 from appliance.models.manifest import ModelStore, resolve_threads
 
 
-def pi4_result_every(report: dict[str, Any], style_every: int) -> dict[str, int]:
-    """Clip frames between two results of each analysis stage on a Pi 4: the pose and mask
-    stages' projected rates (published model time x the stage's measured overhead)."""
+def pi4_result_every(report: dict[str, Any]) -> dict[str, int]:
+    """Frames of a 30 fps camera between two results of each analysis stage on a Pi 4: the
+    pose and mask stages' projected rates (published model time x the stage's measured
+    overhead) and the projected keyframe time."""
     pi4 = pi4_model_ms(report)
     stage = report["pose_stage"]
-    pose_ms = pi4[report["pose_model"]] * stage["ratio"]
-    mask_ms = pi4["meet"] * stage["mask_stage"]["median_ms"] / model_ms(report)["meet"]
-    return {"pose": keyframe_every(1000.0 / pose_ms), "mask": keyframe_every(1000.0 / mask_ms), "style": style_every}
+    ms = {"pose": pi4[report["pose_model"]] * stage["ratio"],
+          "mask": pi4["meet"] * stage["mask_stage"]["median_ms"] / model_ms(report)["meet"],
+          "style": pi4_keyframe_ms(report)}
+    return {kind: max(1, round(CAMERA_FPS * t / 1000.0)) for kind, t in ms.items()}
 
 
 def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: int,
@@ -76,7 +78,7 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     for line in style_lines(report["style"]) + pi_rate_lines(report["style_at_pi_rate"]):
         say(line)
     report["display_paths"] = display_paths(settings, clip_frames(max(20, min(60, frames)), 40, (640, 480)),
-                                            pi4_result_every(report, every["Pi 4"]), say)
+                                            pi4_result_every(report), say)
     report["memory"] = {"all_models_loaded": in_fresh_process("loaded", config),
                         "all_models_loaded_low_memory": in_fresh_process("loaded", config, "--low-memory", "on"),
                         "soak": in_fresh_process("soak", config, "--frames", str(soak_frames))}

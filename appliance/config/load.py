@@ -27,6 +27,7 @@ from appliance.config.sections import (
 from appliance.core import registry
 from appliance.errors import ConfigError
 
+MAX_CONFIG_BYTES = 1 << 20  # a config is a few KiB; a bigger file is a mistake (a video, a log)
 _SECTIONS = {"source": SourceSettings, "output": OutputSettings, "run": RunSettings,
              "logging": LoggingSettings, "models": ModelSettings, "gpio": GpioSettings,
              "poses": PoseSettings}
@@ -38,6 +39,8 @@ def load_config(path: str | Path | None) -> Settings:
         return Settings()
     label = str(path)
     try:
+        if Path(path).stat().st_size > MAX_CONFIG_BYTES:
+            raise ConfigError([f"{label}: larger than {MAX_CONFIG_BYTES // 1024} KiB (expected an appliance config)"])
         raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ConfigError([f"{label}: file not found"]) from None
@@ -45,11 +48,25 @@ def load_config(path: str | Path | None) -> Settings:
         raise ConfigError([f"{label}: cannot read file ({exc})"]) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{label}: not valid TOML: {exc}"]) from None
+    except RecursionError:
+        raise ConfigError([f"{label}: tables or lists nested too deeply (expected an appliance config)"]) from None
+    except ValueError as exc:  # tomllib's own: an integer of more than 4300 digits
+        raise ConfigError([one_line(f"{label}: not valid TOML: {exc}")]) from None
     problems: list[str] = []
     settings = settings_from_table(raw, problems)
     if problems:
-        raise ConfigError([f"{label}: {p}" for p in problems])
+        raise ConfigError([one_line(f"{label}: {p}") for p in problems])
     return settings
+
+
+MAX_PROBLEM = 400  # characters: a 5000-character key is quoted by its start
+
+
+def one_line(text: str) -> str:
+    """A problem as one short line: a key or value holding a newline or a control character is
+    written with escapes, as in TOML, and a line made long by a long name is cut."""
+    line = "".join(c if c.isprintable() or c == " " else c.encode("unicode_escape").decode("ascii") for c in text)
+    return line if len(line) <= MAX_PROBLEM else line[:MAX_PROBLEM - 3] + "..."
 
 
 def settings_from_table(raw: dict, problems: list[str]) -> Settings:
@@ -130,7 +147,10 @@ def _build_effects(raw: Any, path: str, problems: list[str]) -> list[EffectSetti
             problems.append(f"{where}.effect: unknown effect {name!r} "
                             f"(expected one of: {', '.join(registry.effect_names())})")
             continue
-        steps.append(EffectSettings(name, build(effect.Params, params, where, problems)))
+        built = build(effect.Params, params, where, problems)
+        check = getattr(built, "problems", None)  # an effect's checks across its keys, if any
+        problems += [f"{where}.{p}" for p in (check() if callable(check) else [])]
+        steps.append(EffectSettings(name, built))
     return steps
 
 

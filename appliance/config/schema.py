@@ -109,8 +109,12 @@ def _scalar(hint: Any, raw: Any) -> Any:
     if hint is int:
         return raw if isinstance(raw, int) and not isinstance(raw, bool) else _INVALID
     if hint is float:
-        if isinstance(raw, (int, float)) and not isinstance(raw, bool) and math.isfinite(raw):
-            return float(raw)
+        if isinstance(raw, (int, float)) and not isinstance(raw, bool):
+            try:
+                value = float(raw)
+            except OverflowError:  # an integer too large for a float
+                return _INVALID
+            return value if math.isfinite(value) else _INVALID
         return _INVALID
     if hint is str:
         return raw if isinstance(raw, str) else _INVALID
@@ -120,11 +124,11 @@ def _scalar(hint: Any, raw: Any) -> Any:
 def _check_bounds(value: Any, meta: Any, shown: Any = None) -> str | None:
     """None if `value` is within its field's bounds, else why not (quoting `shown`, as written)."""
     lo, hi, choices, check = (meta.get(k) for k in ("min", "max", "choices", "check"))
-    shown = value if shown is None else shown
+    shown = _quoted(value if shown is None else shown)
     if choices is not None and value not in choices:
-        return f"{shown!r} is not allowed (expected one of: {', '.join(map(str, choices))})"
+        return f"{shown} is not allowed (expected one of: {', '.join(map(str, choices))})"
     if lo is not None and value < lo or hi is not None and value > hi:
-        return f"{shown!r} is out of range (expected {_range_word(lo, hi)})"
+        return f"{shown} is out of range (expected {_range_word(lo, hi)})"
     if check is not None:
         problem = check(value)
         if problem:
@@ -147,8 +151,20 @@ def _type_word(hint: Any) -> str:
 def _describe(raw: Any) -> str:
     kind = {bool: "a boolean", int: "an integer", float: "a number", str: "a string",
             list: "a list", dict: "a table"}.get(type(raw), type(raw).__name__)
-    text = repr(raw)
-    return f"{kind} {text}" if len(text) <= 40 and not isinstance(raw, (dict, list)) else kind
+    if isinstance(raw, (dict, list)):
+        return kind  # never repr'd: it may be nested thousands deep
+    text = _quoted(raw)
+    return f"{kind} {text}" if len(text) <= 40 else kind
+
+
+def _quoted(value: Any) -> str:
+    """repr for a problem line, bounded: an integer of thousands of digits is described (its
+    repr is refused past 4300 digits), a long string is cut."""
+    if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > 64:
+        return f"an integer of about {int(value.bit_length() * 0.30103) + 1} digits"
+    if isinstance(value, str) and len(value) > 60:
+        return repr(value[:60]) + "..."
+    return repr(value)
 
 
 def _join(path: str, key: str) -> str:

@@ -30,7 +30,7 @@ class Backoff:
 class Capture:
     def __init__(self, source: Source, frames: LatestSlot[Frame], times: StageTimes,
                  stop: threading.Event, pace: bool, wait_for_display: bool,
-                 backoff: Backoff | None = None):
+                 backoff: Backoff | None = None, retry_any: bool = False):
         self.source = source
         self.frames = frames
         self.times = times
@@ -38,6 +38,7 @@ class Capture:
         self.pace = pace and not source.live
         self.wait_for_display = wait_for_display
         self.backoff = backoff or Backoff()
+        self.retry_any = retry_any  # a file source that fails is retried too, not the end
         self.lost: str | None = None
         self.error: SourceError | None = None
         self.reconnects = 0
@@ -64,7 +65,7 @@ class Capture:
                     self._read_frames()
                     return
                 except SourceError as exc:
-                    if not self.source.live:
+                    if not (self.source.live or self.retry_any):
                         log.error("%s", exc)
                         self.error = exc
                         return

@@ -68,6 +68,8 @@ class PipelineOptions:
                                     # (paced still, when `realtime`: a recording of a live run)
     inline_analysis: bool = False   # analyse every frame before showing it (offline renders)
     reconnect: Backoff = field(default_factory=Backoff)  # a lost camera is retried this way
+    wait_for_source: bool = False   # any source that cannot be read is retried like a camera
+                                    # (the service: a video on a USB stick not mounted yet)
     max_frames: int = 0       # stop after this many shown frames (0: never)
     stats_every_s: float = 0.0
     hang_floor_s: float = 10.0  # an analysis stage busy this long on one frame (and 10x its
@@ -100,9 +102,11 @@ class Pipeline:
         self.capture = Capture(source, self.frames, self.times, self._stop,
                                pace=self.options.realtime and not self.options.inline_analysis,
                                wait_for_display=waits,
-                               backoff=self.options.reconnect)
+                               backoff=self.options.reconnect,
+                               retry_any=self.options.wait_for_source)
         self._output_open = False
         self._output_size = (640, 480)
+        self.output_error = ""  # the output could not finish its file (set at shutdown)
         self._pending_mode: str | None = None  # set from any thread, applied by the display loop
         self._started = 0.0
         self._last_shown_at = 0.0
@@ -162,16 +166,19 @@ class Pipeline:
         summary = self._summary()
         if self.capture.error is not None:
             summary.error = str(self.capture.error)
+        if self.output_error:
+            summary.error = self.output_error
         return summary
 
     def _open_source(self) -> str | None:
         """Open the source. A camera missing at start (not plugged in yet, a device number that
         is not there) is not a reason to exit: the capture keeps trying with backoff while a
-        card says so (returns why); a file that cannot be read is a mistake to report."""
+        card says so (returns why); a file that cannot be read is a mistake to report, except
+        where the options say to wait for it too."""
         try:
             self.source.open()
         except SourceError as exc:
-            if not self.source.live:
+            if not (self.source.live or self.options.wait_for_source):
                 raise
             return str(exc)
         return None
@@ -327,7 +334,15 @@ class Pipeline:
         deadline = time.monotonic() + WORKER_JOIN_SECONDS  # a keyframe in hand may take ~1 s on a Pi
         for worker in self.workers:
             worker.join(max(0.0, deadline - time.monotonic()))
-        for closer in (self.output.close, self.source.close, self._close_mode):
+        try:
+            self.output.close()
+        except ApplianceError as exc:  # a recording that could not be written whole: the run failed
+            log.error("%s", exc)
+            self.output_error = str(exc)
+        except Exception:
+            log.exception("error while closing the output")
+            self.output_error = f"{self.output.description}: could not be closed"
+        for closer in (self.source.close, self._close_mode):
             try:
                 closer()
             except Exception:

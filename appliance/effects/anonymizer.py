@@ -35,6 +35,7 @@ RING = 8  # recent frames kept to pair with a lagging mask
 HOLD_S = 2.0  # a person the pose model found stays kept out of the room this long
 KEEP_OUT = 0.02  # of the frame height: hair and shadows beside a person are not learned as the room
 MOVED = 15  # a pixel whose colours changed this much (0-255, weighted as grey) has moved
+LEARN_EVERY_S = 0.2  # a learned room is learned from at most one mask per this much frame time
 
 
 def mask_of(result: MaskResult | None, shape: tuple[int, int]) -> np.ndarray | None:
@@ -217,6 +218,7 @@ class Anonymizer:
         self.out = FrameBuffer()
         self.room: Room | None = None
         self._learned_from = -1
+        self._learned_at: float | None = None
         self.request = mask_request(params.model)
 
     def stages(self, context: AnalysisContext) -> list[StageRequest]:
@@ -302,6 +304,7 @@ class Anonymizer:
         self.delta = np.empty((h, w, 3), np.uint8)
         self.moved = np.empty((h, w), np.uint8)
         self._learned_from = -1
+        self._learned_at = None
 
     def _learn(self, mask: np.ndarray, meta: FrameMeta) -> None:
         """Learn from a mask once, with the frame it was computed on (if still in the ring);
@@ -310,7 +313,10 @@ class Anonymizer:
         frame = self.ring.get(int(index)) if isinstance(index, (int, np.integer)) else None
         if frame is None or index == self._learned_from:
             return
-        self._learned_from = index
+        if self._learned_at is not None and 0 <= float(meta.t) - self._learned_at < LEARN_EVERY_S \
+                and self.room.learned() > 0.99:
+            return  # a learned room follows the light over seconds: five looks a second are plenty
+        self._learned_from, self._learned_at = index, float(meta.t)
         at_least(mask, self.p.threshold / 2, self.busy)
         if self.p.use_pose:
             np.maximum(self.busy, self.boxes, out=self.busy)

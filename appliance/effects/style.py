@@ -61,6 +61,15 @@ class Style:
                                     help="share of the previous keyframe kept where nothing moved, for "
                                          "keyframes 0.4 s apart (less shimmer; with carry_forward)")
 
+        def problems(self) -> list[str]:
+            """What the config check finds beyond each key alone: the style picture must be
+            there (in `styles_dir`, or shipped) for the mode to start."""
+            try:
+                parse_style(self.style, self.styles_dir)
+            except StyleError as exc:
+                return [f"style: {exc}"]
+            return []
+
     def __init__(self, params: "Style.Params"):
         self.p = params
         steadiness = params.steadiness if params.carry_forward else 0.0  # both follow flow

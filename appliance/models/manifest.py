@@ -56,8 +56,8 @@ def load_manifest(models_dir: Path) -> dict[str, ModelEntry]:
         raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise ModelError(f"{path}: not found (expected the models folder, see [models] dir)") from None
-    except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise ModelError(f"{path}: cannot read ({exc})") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ModelError(f"{path}: cannot read ({type(exc).__name__}: {exc})") from None
     models = raw.get("models")
     if not isinstance(models, dict) or not models:
         raise ModelError(f"{path}: models: expected [models.NAME] tables")

@@ -1,7 +1,10 @@
 """Recording to files: a video of the whole run, or a still of the last frame.
 
 Both write under a temporary name in the target folder and rename at close, so a run that is
-killed never leaves a torn file under the name the user asked for.
+killed never leaves a torn file under the name the user asked for. A write that fails (a full
+disk, a read-only folder, a directory in the way) raises OutputError at close and leaves no
+file under that name: OpenCV's writer reports nothing while writing, so a video is read back
+(opened, its last frame decoded) before it is given its name.
 """
 
 from __future__ import annotations
@@ -50,11 +53,35 @@ class VideoFileOutput:
             return
         self._writer.release()
         self._writer = None
-        if self.frames:
-            os.replace(self._tmp, self.path)
-            log.info("wrote %d frames to %s", self.frames, self.path)
-        else:
+        if not self.frames:
             self._tmp.unlink(missing_ok=True)
+            return
+        readable = readable_frames(self._tmp, self.frames)
+        if readable < self.frames:
+            self._tmp.unlink(missing_ok=True)
+            raise OutputError(f"{self.path}: the video could not be written whole ({readable} of {self.frames} "
+                              f"frames readable; is the disk full?); nothing was kept")
+        try:
+            os.replace(self._tmp, self.path)
+        except OSError as exc:
+            self._tmp.unlink(missing_ok=True)
+            raise OutputError(f"{self.path}: cannot be written ({exc.strerror})") from None
+        log.info("wrote %d frames to %s", self.frames, self.path)
+
+
+def readable_frames(path: Path, written: int) -> int:
+    """`written` if the video at `path` opens and its last frame decodes, else how many frames
+    its container says it holds (0 if it does not open)."""
+    capture = cv2.VideoCapture(str(path))
+    try:
+        if not capture.isOpened():
+            return 0
+        counted = int(capture.get(cv2.CAP_PROP_FRAME_COUNT) or 0)
+        capture.set(cv2.CAP_PROP_POS_FRAMES, max(0, written - 1))
+        ok, _ = capture.read()
+        return written if ok and counted >= written else min(counted, written - 1)
+    finally:
+        capture.release()
 
 
 class StillFileOutput:
@@ -80,9 +107,12 @@ class StillFileOutput:
         if self._last is None:
             return
         ok, encoded = cv2.imencode(self.path.suffix.lower(), self._last)
+        self._last = None
         if not ok:
             raise OutputError(f"{self.path}: cannot encode the frame")
-        with atomic_path(self.path) as tmp:
-            tmp.write_bytes(encoded.tobytes())
+        try:
+            with atomic_path(self.path) as tmp:
+                tmp.write_bytes(encoded.tobytes())
+        except OSError as exc:
+            raise OutputError(f"{self.path}: cannot be written ({exc.strerror or exc})") from None
         log.info("wrote frame %d to %s", self.frames, self.path)
-        self._last = None

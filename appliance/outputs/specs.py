@@ -30,7 +30,11 @@ def parse_output_spec(spec: str) -> OutputSpec:
         kind = "still"
     else:
         known = ", ".join([*VIDEO_SUFFIXES, *STILL_SUFFIXES])
-        raise ValueError(f"cannot write {path.name!r} (expected a file ending in {known})")
-    if not path.parent.is_dir():
-        raise ValueError(f"folder {str(path.parent)!r} does not exist")
+        raise ValueError(f"cannot write {path.name[:80]!r} (expected a file ending in {known})")
+    try:
+        folder_there = path.parent.is_dir()
+    except (OSError, ValueError):  # a name too long, a NUL byte
+        folder_there = False
+    if not folder_there:
+        raise ValueError(f"folder {str(path.parent)[:200]!r} does not exist")
     return OutputSpec(kind, path)

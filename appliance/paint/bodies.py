@@ -89,7 +89,7 @@ def draw_skeleton(dst: np.ndarray, kp: np.ndarray, colour: tuple[int, int, int],
 
 
 def fill_body(dst: np.ndarray, kp: np.ndarray, min_score: float = 0.3, scale: float = 1.0,
-              outlined: bool = False) -> None:
+              outlined: bool = False, joints: bool = True) -> None:
     """The body `draw_skeleton` draws, as 1s in a uint8 mask (with its black outline when
     `outlined`): one pass, no anti-aliasing (a region to cover or keep out, never seen)."""
     seen = visible(kp, min_score)
@@ -99,7 +99,7 @@ def fill_body(dst: np.ndarray, kp: np.ndarray, min_score: float = 0.3, scale: fl
     for a, b in SKELETON:
         if seen[a] and seen[b]:
             cv2.line(dst, _point(kp, a), _point(kp, b), 1, width + 2 * edge, cv2.LINE_8)
-    for i in np.flatnonzero(seen):
+    for i in np.flatnonzero(seen) if joints else ():
         cv2.circle(dst, _point(kp, i), radius + edge, 1, -1, cv2.LINE_8)
 
 

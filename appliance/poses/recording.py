@@ -11,6 +11,7 @@ cut never leaves a half-written recording under the real name.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -42,24 +43,36 @@ def pose_of(record: dict) -> Pose:
 
 def parse_line(line: str) -> RecordedFrame:
     record = json.loads(line)
-    return RecordedFrame(int(record["frame"]), float(record["t"]), [pose_of(p) for p in record["poses"]])
+    frame, t = int(record["frame"]), float(record["t"])
+    if not math.isfinite(t):
+        raise ValueError(f"t is {t}")
+    return RecordedFrame(frame, t, [pose_of(p) for p in record["poses"]])
+
+
+MAX_LINE = 1 << 20  # a frame of a few people is a few KiB; a longer line is not a pose frame
+MAX_BYTES = 256 << 20
 
 
 def read_recording(path: str | Path) -> Iterator[RecordedFrame]:
     """Frames of a recording in order; a bad line raises ConfigError naming file and line."""
     path = Path(path)
     try:
-        handle = path.open(encoding="utf-8")
+        if path.stat().st_size > MAX_BYTES:
+            raise ConfigError([f"{path}: larger than {MAX_BYTES >> 20} MiB (expected a pose recording)"])
+        handle = path.open("rb")
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
     with handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
+        for number, raw in enumerate(handle, start=1):
+            if not raw.strip():
                 continue
             try:
-                yield parse_line(line)
-            except (ValueError, KeyError, TypeError) as exc:
-                raise ConfigError([f"{path}:{number}: not a pose frame ({exc}) "
+                if len(raw) > MAX_LINE:
+                    raise ValueError(f"a line of {len(raw)} bytes")
+                yield parse_line(raw.decode("utf-8"))
+            except (ValueError, KeyError, TypeError, OverflowError, RecursionError, AttributeError) as exc:
+                text = str(exc).replace("\n", " ")[:200]
+                raise ConfigError([f"{path}:{number}: not a pose frame ({type(exc).__name__}: {text}) "
                                    "(expected a line of `appliance pose --json`)"]) from None
 
 

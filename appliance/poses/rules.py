@@ -193,8 +193,8 @@ def load_rules(path: str | Path = "") -> PoseRules:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except OSError as exc:
         raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError([f"{path}: not valid TOML ({exc})"]) from None
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError) as exc:
+        raise ConfigError([f"{path}: not valid TOML ({type(exc).__name__}: {exc})"]) from None
     return parse_rules(data, str(path))
 
 

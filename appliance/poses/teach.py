@@ -88,7 +88,7 @@ class PoseExamples:
             return cls(examples, float(data.get("max_distance", MAX_DISTANCE)))
         except OSError as exc:
             raise ConfigError([f"{path}: cannot be read ({exc.strerror})"]) from None
-        except (ValueError, KeyError, TypeError, AttributeError) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, RecursionError) as exc:
             raise ConfigError([f"{path}: not a pose examples file ({exc})"]) from None
 
 

@@ -8,6 +8,7 @@ import cv2
 import numpy as np
 
 from appliance.errors import SourceError
+from appliance.sources.base import bounded
 
 
 class ImageSource:
@@ -25,7 +26,7 @@ class ImageSource:
         image = cv2.imread(str(self.path), cv2.IMREAD_COLOR)
         if image is None:
             raise SourceError(f"{self.path}: cannot read as an image (expected PNG, JPEG, BMP, WebP or TIFF)")
-        self._image = image
+        self._image = bounded(image, str(self.path), set())
         self._served = False
 
     def read(self) -> np.ndarray | None:

@@ -7,12 +7,32 @@ the model, so a mode's skeletons, trails and pose reactions play back exactly as
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import numpy as np
 
 from appliance.errors import ConfigError, SourceError
 from appliance.sources.base import Captured
+
+log = logging.getLogger(__name__)
+
+
+def replay_rate(times: list[float], path: Path) -> float:
+    """Frames per second to replay at, from the recorded times (seconds, as `appliance pose`
+    writes them). Times that only make sense in milliseconds are read as such, and a rate no
+    camera has is brought within 1-120 fps, each with one line."""
+    gaps = np.diff(times)
+    gap = float(np.median(gaps)) if len(gaps) else 0.0
+    if not gap > 0:
+        return 10.0
+    fps = 1.0 / gap
+    if fps < 1.0 and 1.0 <= fps * 1000 <= 120.0:
+        log.warning("%s: frame times look like milliseconds (%.0f between frames); read as such", path, gap)
+        return fps * 1000
+    if not 1.0 <= fps <= 120.0:
+        log.warning("%s: frame times give %.3g fps; replayed at %s fps", path, fps, min(max(fps, 1.0), 120.0))
+    return min(max(fps, 1.0), 120.0)
 
 
 class PoseRecordingSource:
@@ -35,8 +55,7 @@ class PoseRecordingSource:
             raise SourceError(exc.problems[0]) from None
         if not self.frames:
             raise SourceError(f"{self.path}: the recording holds no frames")
-        gaps = np.diff([f.t for f in self.frames])
-        self.fps = 1.0 / float(np.median(gaps)) if len(gaps) and np.median(gaps) > 0 else 10.0
+        self.fps = replay_rate([f.t for f in self.frames], self.path)
         self._next = 0
 
     def read(self) -> Captured | None:

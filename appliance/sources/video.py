@@ -9,6 +9,7 @@ import cv2
 import numpy as np
 
 from appliance.errors import SourceError
+from appliance.sources.base import bounded
 
 log = logging.getLogger(__name__)
 
@@ -24,6 +25,7 @@ class VideoFileSource:
         self.description = f"file {self.path}"
         self.fps = 25.0
         self._cap: cv2.VideoCapture | None = None
+        self._said: set[str] = set()
 
     def open(self) -> None:
         self._cap = cv2.VideoCapture(str(self.path))
@@ -46,7 +48,7 @@ class VideoFileSource:
 
     def _read_raw(self) -> np.ndarray | None:
         ok, image = self._cap.read()
-        return image if ok and image is not None else None
+        return bounded(image, str(self.path), self._said) if ok and image is not None else None
 
     def close(self) -> None:
         if self._cap is not None:

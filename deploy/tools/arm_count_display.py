@@ -8,8 +8,8 @@ display (a style keyframe is ~2 G instructions), so it is done beforehand on thi
     ../shared/tools/arm-count -- python /src/deploy/tools/arm_count_display.py count /var/tmp/display-inputs.pkl MODE N
 
 `prepare` keeps 40 frames of the sample clip (640x480) and, per mode, the analysis results each
-frame would carry on a Pi 4 (a new pose, mask or keyframe every few frames, as `bench --all`
-projects). `count` replays N of them through the mode's effects only (no model is loaded).
+frame would carry behind a 30 fps camera on a Pi 4 (a new pose, mask or keyframe every few
+frames, as `bench --all` projects). `count` replays N of them through the mode's effects only (no model is loaded).
 `lightning` counts N bare Lightning invokes the same way, `keyframe H W N` N bare style
 transformer invokes at H x W. Run with N and 2N (N <= 20): the
 difference over N is one frame. The figures are kept in
@@ -27,7 +27,7 @@ import numpy as np
 def prepare(path: str, n: int) -> None:
     import cv2
 
-    from appliance.bench.display import CLIP_FPS, PI4_RESULT_EVERY, result_every
+    from appliance.bench.display import CAMERA_FPS, PI4_RESULT_EVERY, result_every
     from appliance.bench.truth import read_clip
     from appliance.config import Settings
     from appliance.core.frame import FrameMeta
@@ -45,7 +45,7 @@ def prepare(path: str, n: int) -> None:
             for i, image in enumerate(frames):
                 for analyzer in mode.analyzers:
                     if i % result_every(analyzer.name, PI4_RESULT_EVERY) == 0:
-                        newest[analyzer.name] = (analyzer.analyze(image, FrameMeta(i, i / CLIP_FPS, 0.0)), i)
+                        newest[analyzer.name] = (analyzer.analyze(image, FrameMeta(i, i / CAMERA_FPS, 0.0)), i)
                 per_frame.append(dict(newest))
             for analyzer in mode.analyzers:
                 analyzer.close()
@@ -56,7 +56,7 @@ def prepare(path: str, n: int) -> None:
 
 
 def count(path: str, name: str, n: int) -> None:
-    from appliance.bench.display import SCREEN, CLIP_FPS, handed_to_sdl
+    from appliance.bench.display import CAMERA_FPS, SCREEN, handed_to_sdl
     from appliance.config import Settings
     from appliance.core.frame import FrameMeta
     from appliance.core.modes import Mode
@@ -70,7 +70,7 @@ def count(path: str, name: str, n: int) -> None:
     screen, uploads, times = ScreenPicture(screen=SCREEN), {}, StageTimes()
     for i in range(n):
         image = kept["frames"][i % len(kept["frames"])]
-        meta = FrameMeta(i, i / CLIP_FPS, 0.0)
+        meta = FrameMeta(i, i / CAMERA_FPS, 0.0)
         for key, (result, index) in kept["results"][name][i % len(kept["frames"])].items():
             meta.results.put(key, result, index)
         handed_to_sdl(screen.convert(mode.apply(image, meta, times)), uploads)

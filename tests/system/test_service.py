@@ -194,3 +194,24 @@ def test_a_signal_during_start_up_is_kept_not_fatal(tmp_path, sig):
     finally:
         assert service.stop() == 0
     assert "SIGHUP: reloading" in service.log.read_text()
+
+
+def test_a_video_that_cannot_be_played_yet_is_waited_for_with_a_card(tmp_path):
+    """A rehearsal video still being copied (there, but not a video yet): a card (READY=1, the
+    watchdog flowing) until it can be played, then the video, with no restart."""
+    import shutil
+    from appliance.paths import SAMPLE_CLIP
+    video = tmp_path / "rehearsal.mp4"
+    video.write_bytes(b"")
+    config = tmp_path / "appliance.toml"
+    config.write_text(GOOD.format(mode="passthrough").replace('spec = "synthetic"', f'spec = "{video}"'))
+    service = Journal(tmp_path, config, tmp_path / "state")
+    try:
+        service.wait_for(lambda m: m == "READY=1")
+        service.wait_for(lambda m: m == "WATCHDOG=1")
+        assert service.proc.poll() is None
+        shutil.copy(SAMPLE_CLIP, video)
+        service.wait_for(lambda m: m.startswith("STATUS=") and int(m.split(", ")[2].split()[0]) > 10)
+    finally:
+        assert service.stop() == 0
+    assert "reconnecting" in service.log.read_text()
