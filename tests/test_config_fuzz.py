@@ -195,3 +195,19 @@ def test_mutated_configs_the_check_accepts_start_and_show_frames(tmp_path):
     finally:
         sys.set_int_max_str_digits(4300)
     assert started == 20
+
+
+@pytest.mark.parametrize("width, height", [(16, 16), (32, 32), (4096, 16), (16, 4096)])
+def test_every_mode_starts_at_the_extreme_frame_sizes_the_check_accepts(tmp_path, width, height):
+    """[source] width and height go from 16 to 4096: a 32x32 frame once crashed the style
+    network (a segfault in all three kandinsky modes)."""
+    from appliance.app.runner import build_pipeline
+    from appliance.core.pipeline import PipelineOptions
+    settings = Settings()
+    settings.source.spec, settings.source.width, settings.source.height = "synthetic", width, height
+    for mode in settings.modes:
+        settings.run.mode = mode
+        pipeline = build_pipeline(settings, PipelineOptions(realtime=False, inline_analysis=True, max_frames=2),
+                                  output_spec="null", state_dir=tmp_path)
+        summary = pipeline.run()
+        assert summary.error == "" and summary.frames_out == 2 and not pipeline.mode.error, (mode, summary.error)

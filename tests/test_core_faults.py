@@ -121,7 +121,7 @@ def test_a_mode_whose_model_is_missing_shows_a_card_and_the_buttons_still_work(m
 
 
 def test_a_camera_missing_at_start_shows_a_card_until_it_is_plugged_in():
-    """Not an exit (systemd would restart it every few seconds on a black screen): the card
+    """In the service, not an exit (systemd would restart it every few seconds on a black screen): the card
     is on screen from the start (and counts as shown, so READY and the watchdog flow), and the
     picture comes when the camera does."""
     camera = LateCamera(failed_opens=4)
@@ -135,7 +135,7 @@ def test_a_camera_missing_at_start_shows_a_card_until_it_is_plugged_in():
         def stopped(self, pipeline):
             pass
 
-    options = PipelineOptions(realtime=True, reconnect=Backoff(initial_s=0.1, max_s=0.4))
+    options = PipelineOptions(realtime=True, reconnect=Backoff(initial_s=0.1, max_s=0.4), wait_for_source=True)
     pipeline = Pipeline(camera, output, Settings().modes, "passthrough", options=options, observers=[Watch()])
 
     def stop_after_some_frames():

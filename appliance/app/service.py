@@ -8,7 +8,7 @@ Differences from `appliance run`, all for a box nobody watches:
   unchanged config changes nothing on the screen; a good new one replaces the pipeline (camera
   and screen are reopened). SIGHUPs that arrive while one is pending make one reload;
 - SIGTERM and SIGINT at any moment (starting, reloading, switching modes) stop it with exit 0;
-  the handlers are in place from the start of the process (`appliance.app.entry`), so a signal
+  the handlers are in place from the start of the process (`appliance.app.early`), so a signal
   during start-up is kept and acted on, never lost;
 - `auto` output means the HDMI screen, and a file source loops.
 """
@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 
 from appliance import paths
-from appliance.app import entry
+from appliance.app.early import take_early_signals
 from appliance.app.runner import build_pipeline
 from appliance.app.status import StatusFile
 from appliance.atomic import atomic_write_text, remove_stale_temp_files
@@ -84,7 +84,7 @@ class Service:
 
     def run(self) -> int:
         previous = {sig: signal.signal(sig, self._on_signal) for sig in (*STOP_SIGNALS, signal.SIGHUP)}
-        for sig in entry.take_early_signals():  # arrived while the program was still importing
+        for sig in take_early_signals():  # arrived while the program was still importing
             self._on_signal(sig)
         try:
             return self._serve()

@@ -68,8 +68,8 @@ class PipelineOptions:
                                     # (paced still, when `realtime`: a recording of a live run)
     inline_analysis: bool = False   # analyse every frame before showing it (offline renders)
     reconnect: Backoff = field(default_factory=Backoff)  # a lost camera is retried this way
-    wait_for_source: bool = False   # any source that cannot be read is retried like a camera
-                                    # (the service: a video on a USB stick not mounted yet)
+    wait_for_source: bool = False   # a source that cannot be opened or read is retried, a file
+                                    # too (the service: a camera not plugged in yet)
     max_frames: int = 0       # stop after this many shown frames (0: never)
     stats_every_s: float = 0.0
     hang_floor_s: float = 10.0  # an analysis stage busy this long on one frame (and 10x its
@@ -171,14 +171,14 @@ class Pipeline:
         return summary
 
     def _open_source(self) -> str | None:
-        """Open the source. A camera missing at start (not plugged in yet, a device number that
-        is not there) is not a reason to exit: the capture keeps trying with backoff while a
-        card says so (returns why); a file that cannot be read is a mistake to report, except
-        where the options say to wait for it too."""
+        """Open the source. Where the options say to wait for it (the service), a source that
+        cannot be opened (a camera not plugged in yet, a video still being copied) is not a
+        reason to exit: the capture keeps trying with backoff while a card says so (returns
+        why). Elsewhere (`appliance run` at a terminal) it is a mistake to report at once."""
         try:
             self.source.open()
         except SourceError as exc:
-            if not (self.source.live or self.options.wait_for_source):
+            if not self.options.wait_for_source:
                 raise
             return str(exc)
         return None
