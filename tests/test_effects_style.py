@@ -270,7 +270,8 @@ def test_walkers_are_painted_afresh_at_a_pi_4s_interval_and_kept_in_part_when_cl
         assert np.median(second[walked]) == pytest.approx(100 + 100 * new_share, abs=8), dt
 
 
-@pytest.mark.parametrize("size, painted", [((640, 480), (384, 288)), ((1280, 720), (384, 216)), ((480, 640), (288, 384))])
+@pytest.mark.parametrize("size, painted", [((640, 480), (384, 288)), ((1280, 720), (384, 216)),
+                                           ((480, 640), (288, 384))])
 def test_keyframes_are_painted_at_the_frames_aspect_not_padded_to_a_square(context, frames, size, painted):
     _, analyzer = make(context, style="kandinsky")
     frame = cv2.resize(frames[0], size, interpolation=cv2.INTER_AREA)
