@@ -55,3 +55,26 @@ def taught_poses(configured: str = "", given_state_dir: Path | str | None = None
 
 def status_file(given_state_dir: Path | str | None = None) -> Path:
     return state_dir(given_state_dir) / STATUS
+
+
+def expanded(text: str) -> Path:
+    """`text` as a path with ~ expanded (as written, when ~user names nobody)."""
+    try:
+        return Path(text).expanduser()
+    except RuntimeError:
+        return Path(text)
+
+
+def is_file(path: Path) -> bool:
+    """False, not an exception, for what cannot be a file name here (too long, a NUL byte)."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: Path) -> bool:
+    try:
+        return path.is_dir()
+    except (OSError, ValueError):
+        return False

@@ -55,6 +55,21 @@ class LateCamera(UnpluggableCamera):
         self.unplugged = True
 
 
+def run_until(pipeline, done, linger_s: float = 0.0, timeout_s: float = 10.0):
+    """Run the pipeline until `done()` (or the timeout), then `linger_s` more, then stop it."""
+    def stop_when_done():
+        deadline = time.monotonic() + timeout_s
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(linger_s)
+        pipeline.stop("test")
+    stopper = threading.Thread(target=stop_when_done)
+    stopper.start()
+    summary = run_in_thread(pipeline)
+    stopper.join()
+    return summary
+
+
 def is_card(image: np.ndarray) -> bool:
     return bool((np.abs(image.astype(int) - (32, 24, 20)).sum(axis=2) < 10).mean() > 0.8)
 
@@ -64,16 +79,7 @@ def test_camera_lost_shows_a_card_and_recovers_without_restart():
     output = RecordingOutput()
     options = PipelineOptions(realtime=True, reconnect=Backoff(initial_s=0.1, max_s=0.4))
     pipeline = Pipeline(camera, output, Settings().modes, "passthrough", options=options)
-    def stop_soon_after_recovery():
-        deadline = time.monotonic() + 10
-        while pipeline.capture.reconnects == 0 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.5)
-        pipeline.stop("test")
-    stopper = threading.Thread(target=stop_soon_after_recovery)
-    stopper.start()
-    summary = run_in_thread(pipeline)
-    stopper.join()
+    summary = run_until(pipeline, lambda: pipeline.capture.reconnects > 0, linger_s=0.5)
 
     kinds = ["card" if is_card(i) else decode_index(i) for i in output.images]
     first_card = kinds.index("card")
@@ -138,15 +144,7 @@ def test_a_camera_missing_at_start_shows_a_card_until_it_is_plugged_in():
     options = PipelineOptions(realtime=True, reconnect=Backoff(initial_s=0.1, max_s=0.4), wait_for_source=True)
     pipeline = Pipeline(camera, output, Settings().modes, "passthrough", options=options, observers=[Watch()])
 
-    def stop_after_some_frames():
-        deadline = time.monotonic() + 10
-        while pipeline.frames_out < 5 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        pipeline.stop("test")
-    stopper = threading.Thread(target=stop_after_some_frames)
-    stopper.start()
-    summary = run_in_thread(pipeline)
-    stopper.join()
+    summary = run_until(pipeline, lambda: pipeline.frames_out >= 5)
     kinds = ["card" if is_card(i) else decode_index(i) for i in output.images]
     assert kinds[0] == "card" and kinds.count("card") >= 2, kinds[:5]
     pictures = [k for k in kinds if k != "card"]

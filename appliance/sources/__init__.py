@@ -45,27 +45,14 @@ def parse_source_spec(spec: str) -> SourceSpec:
         if not number.isdigit():
             raise ValueError(f"camera number {number!r} is not a number (expected camera:0, camera:1, ...)")
         return SourceSpec("camera", device=int(number))
-    path = _path(spec)
+    path = paths.expanded(spec)
     suffix = path.suffix.lower()
-    if not _is_file(path):
+    if not paths.is_file(path):
         raise ValueError(f"no such file {spec[:80]!r} (expected auto, picamera2, camera:N, sample, "
                          "synthetic or the path of a video or image file)")
     kind = "recording" if suffix == ".jsonl" else "image" if suffix in IMAGE_SUFFIXES else "video"
     return SourceSpec(kind, path=path)
 
-
-def _path(spec: str) -> Path:
-    try:
-        return Path(spec).expanduser()
-    except RuntimeError:  # ~user of a user who does not exist
-        return Path(spec)
-
-
-def _is_file(path: Path) -> bool:
-    try:
-        return path.is_file()
-    except (OSError, ValueError):  # a name too long, a NUL byte: not a file
-        return False
 
 
 def create_source(spec: str, *, width: int = 640, height: int = 480, fps: float = 30.0,

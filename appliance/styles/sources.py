@@ -92,40 +92,19 @@ def _weights(parts: dict[int, float]) -> tuple[float, ...]:
 
 def find_style_image(name: str, styles_dir: str | Path = "") -> Path:
     """A picture by path, or by name (with or without suffix) in `styles_dir`, then the shipped folder."""
-    direct = _path(name)
+    direct = paths.expanded(name)
     if direct.is_absolute() or len(direct.parts) > 1:
-        if _is_file(direct):
+        if paths.is_file(direct):
             return direct
         raise StyleError(f"style {name[:80]!r}: no such picture file")
-    folders = [_path(styles_dir)] if styles_dir else []
+    folders = [paths.expanded(styles_dir)] if styles_dir else []
     folders.append(paths.SHIPPED_STYLES)
     for folder in folders:
         for candidate in [folder / name, *(folder / f"{name}{s}" for s in IMAGE_SUFFIXES)]:
-            if _is_file(candidate):
+            if paths.is_file(candidate):
                 return candidate
-    known = sorted({p.stem for f in folders if _is_dir(f) for p in f.iterdir()
+    known = sorted({p.stem for f in folders if paths.is_dir(f) for p in f.iterdir()
                     if p.suffix.lower() in IMAGE_SUFFIXES})
     raise StyleError(f"style {name[:80]!r}: not a picture in {', '.join(str(f)[:200] for f in folders)} "
                      f"(expected builtin:N, blend:N=w,..., a picture path, or one of: {', '.join(known) or 'none'})")
 
-
-def _path(text: str) -> Path:
-    try:
-        return Path(text).expanduser()
-    except RuntimeError:  # ~user of a user who does not exist
-        return Path(text)
-
-
-def _is_file(path: Path) -> bool:
-    """False for what cannot be a file name here too (too long, a NUL byte), not an exception."""
-    try:
-        return path.is_file()
-    except (OSError, ValueError):
-        return False
-
-
-def _is_dir(path: Path) -> bool:
-    try:
-        return path.is_dir()
-    except (OSError, ValueError):
-        return False
