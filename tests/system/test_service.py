@@ -215,3 +215,20 @@ def test_a_video_that_cannot_be_played_yet_is_waited_for_with_a_card(tmp_path):
     finally:
         assert service.stop() == 0
     assert "reconnecting" in service.log.read_text()
+
+
+def test_a_state_folder_that_cannot_be_written_does_not_stop_the_service(tmp_path):
+    """As on a full or read-only disk: the last good config and the status file cannot be
+    written (here the state folder's path runs through a file, which even root cannot write
+    into); that is logged, and the artwork goes on: READY, STATUS, a clean stop."""
+    config = tmp_path / "appliance.toml"
+    config.write_text(GOOD.format(mode="mirror"))
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("")
+    service = Journal(tmp_path, config, blocker / "state")
+    try:
+        service.wait_for(lambda m: m == "READY=1")
+        service.wait_for(lambda m: m.startswith("STATUS=mode mirror"))
+    finally:
+        assert service.stop() == 0
+    assert "cannot keep it as the last good config" in service.log.read_text()
