@@ -15,6 +15,7 @@ Differences from `appliance run`, all for a box nobody watches:
 
 from __future__ import annotations
 
+import copy
 import logging
 import signal
 import time
@@ -44,8 +45,8 @@ class Service:
         self.pipeline = None
         self.settings: Settings | None = None
         self._next: Settings | None = None  # a checked new config the pipeline stopped for
-        self._last_problems: list[str] = []
-        self._told: list[str] = []  # the problems "keeping the config in force" was said for
+        self._last_problems: list[str] = []  # of the last load that failed (none since a good one)
+        self._problems_logged = False  # whether the last failed load logged them
 
     def load(self) -> Settings | None:
         """The config file if valid (saved as last good); else None, logged problem by problem."""
@@ -54,7 +55,8 @@ class Service:
         except Exception as exc:  # whatever the file holds, the artwork keeps running
             problems = exc.problems if isinstance(exc, ConfigError) else [
                 f"{self.config}: cannot be read ({type(exc).__name__}: {exc})"]
-            if problems != self._last_problems:  # a burst of reloads of one bad file: logged once
+            self._problems_logged = problems != self._last_problems  # a burst of reloads: logged once
+            if self._problems_logged:
                 for problem in problems:
                     log.error("config: %s", problem)
             self._last_problems = problems
@@ -90,16 +92,25 @@ class Service:
             return self._serve()
         finally:
             self.notifier.stopping()
-            for sig, handler in previous.items():
-                signal.signal(sig, handler)
+            for sig in previous:  # not the start-up keepers: a signal during teardown must act
+                signal.signal(sig, signal.SIG_DFL)
 
     def _serve(self) -> int:
         for path in remove_stale_temp_files(self.state_dir):
             log.info("removed %s, left by a write that was cut short", path)
         self.settings = self.first_settings()
+        in_force: Settings | None = None  # the settings of the last pipeline that was built
         while not self.stop_requested:
-            self.pipeline = build_pipeline(for_service(self.settings), notifier=self.notifier,
-                                           state_dir=self.state_dir, wait_for_source=True)
+            try:
+                self.pipeline = build_pipeline(for_service(self.settings), notifier=self.notifier,
+                                               state_dir=self.state_dir, wait_for_source=True)
+            except ApplianceError as exc:  # checked, yet cannot be built now (a file gone since)
+                if in_force is None or in_force is self.settings:
+                    raise
+                log.error("config: cannot start it (%s); going back to the config in force", exc)
+                self.settings = in_force
+                continue
+            in_force = self.settings
             self.pipeline.observers += [StatusFile(self.state_dir), ReloadWhileShowing(self)]
             if self.stop_requested:  # a signal while the pipeline was being built
                 self.pipeline.stop(self.stop_requested)
@@ -132,9 +143,8 @@ class Service:
         self.notifier.send(f"RELOADING=1\nMONOTONIC_USEC={time.monotonic_ns() // 1000}")
         settings = self.load()
         if settings is None:
-            if self._last_problems != self._told:
+            if self._problems_logged:
                 log.error("config: keeping the config in force")
-            self._told = self._last_problems
         elif self.settings is None or not settings_equal(settings, self.settings):
             self._next = settings
             self.pipeline.stop("reload")
@@ -163,6 +173,9 @@ class ReloadWhileShowing:
 
 
 def for_service(settings: Settings) -> Settings:
+    """A copy of `settings` as the service runs them (the config as written stays as it is, so
+    a reload can tell whether it changed)."""
+    settings = copy.deepcopy(settings)
     if settings.output.spec == "auto":
         settings.output.spec = "hdmi"
     settings.source.loop = True

@@ -107,6 +107,7 @@ class Pipeline:
         self._output_open = False
         self._output_size = (640, 480)
         self.output_error = ""  # the output could not finish its file (set at shutdown)
+        self._opened_for_card = False  # the output was opened for a card, at a guessed size
         self._pending_mode: str | None = None  # set from any thread, applied by the display loop
         self._started = 0.0
         self._last_shown_at = 0.0
@@ -252,10 +253,14 @@ class Pipeline:
                 meta.results.put(worker.key, result, index)
                 self.times.record(f"{worker.key} age", time.monotonic() - captured_at)
         image = self.mode.apply(frame.image, meta, self.times)
+        h, w = image.shape[:2]
+        if self._opened_for_card and (w, h) != self._output_size:  # the size was a guess: now it is known
+            self.output.close()
+            self._output_open = False
         if not self._output_open:
-            h, w = image.shape[:2]
             self.output.open(w, h, self.source.fps)
             self._output_open, self._output_size = True, (w, h)
+        self._opened_for_card = False
         with Stopwatch(self.times, "output"):
             self.output.show(image)
         shown_at = time.monotonic()
@@ -281,7 +286,7 @@ class Pipeline:
         if not self._output_open:  # no frame yet (no camera since start): at the camera's size
             self._output_size = getattr(self.source, "size", self._output_size)
             self.output.open(*self._output_size, self.source.fps)
-            self._output_open = True
+            self._output_open = self._opened_for_card = True
         self._last_card_at = now
         self.output.show(message_card(*self._output_size, title, detail))
         self.cards_shown += 1

@@ -129,6 +129,7 @@ class Room:
         self.unlearned = np.empty((h, w), np.uint8)
         self.t: float | None = None
         self._filled_at: float | None = None
+        self.learned_share = 0.0  # of the pixels, seen empty often enough to show (at the last learn)
 
     def learn(self, frame: np.ndarray, empty: np.ndarray, t: float) -> None:
         """Fold `frame` into the room where `empty` (uint8 0/1) says nobody is (OpenCV passes:
@@ -152,7 +153,9 @@ class Room:
         room, made again once a second, not on every frame)."""
         cv2.convertScaleAbs(self.mean, dst=self.shown)
         np.less(self.count, self.views, out=self.unlearned)
-        if not self.unlearned.any():
+        unlearned = cv2.countNonZero(self.unlearned)
+        self.learned_share = 1.0 - unlearned / self.unlearned.size
+        if not unlearned:
             return
         if self._filled_at is None or not 0 <= t - self._filled_at < self.REFILL_S:
             self._filled_at = t
@@ -314,7 +317,7 @@ class Anonymizer:
         if frame is None or index == self._learned_from:
             return
         if self._learned_at is not None and 0 <= float(meta.t) - self._learned_at < LEARN_EVERY_S \
-                and self.room.learned() > 0.99:
+                and self.room.learned_share > 0.99:
             return  # a learned room follows the light over seconds: five looks a second are plenty
         self._learned_from, self._learned_at = index, float(meta.t)
         at_least(mask, self.p.threshold / 2, self.busy)

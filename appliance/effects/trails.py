@@ -22,7 +22,7 @@ from appliance.config.schema import setting
 from appliance.core.frame import FrameMeta
 from appliance.core.lazy import cv2
 from appliance.core.registry import register_effect
-from appliance.core.results import PoseResult
+from appliance.core.results import PoseResult, result_key
 from appliance.core.stages import POSE, AnalysisContext, StageRequest
 from appliance.paint.bodies import FrameBuffer, body_size, people, pose_result, visible
 from appliance.paint.palette import track_colour
@@ -143,8 +143,7 @@ class Trails:
 
     def _is_new(self, result: PoseResult, meta: FrameMeta) -> bool:
         """A result not painted yet: a new source frame index, or a new object if none is given."""
-        frame = meta.results.frame_of(POSE.key)
-        key = frame if frame is not None else id(result)
+        key = result_key(meta, POSE.key)
         if key == self._seen:
             return False
         self._seen = key

@@ -12,9 +12,8 @@ FITS = ("fit", "fill", "stretch")
 
 
 def place(image: np.ndarray, width: int, height: int, fit: str = "fit", rotation: int = 0,
-          out: np.ndarray | None = None, clear: bool = True) -> np.ndarray:
-    """`image` rotated, scaled and centred onto a width x height canvas (black borders; with
-    `clear=False` the borders of `out` are left as they are: black from the last placement)."""
+          out: np.ndarray | None = None) -> np.ndarray:
+    """`image` rotated, scaled and centred onto a width x height BGR canvas (black borders)."""
     if ROTATIONS[rotation] is not None:
         image = cv2.rotate(image, ROTATIONS[rotation])
     canvas = out if out is not None else np.zeros((height, width, 3), np.uint8)
@@ -29,7 +28,7 @@ def place(image: np.ndarray, width: int, height: int, fit: str = "fit", rotation
     if fit == "fill":  # scaled covers the canvas: x, y <= 0 are how much to crop on each side
         canvas[:] = scaled[-y:-y + height, -x:-x + width]
         return canvas
-    if (x or y) and (clear or out is None):
+    if x or y:
         canvas[:] = 0
     canvas[y:y + nh, x:x + nw] = scaled
     return canvas

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from appliance import paths
+
 VIDEO_SUFFIXES = {".mp4": "mp4v", ".avi": "MJPG"}
 STILL_SUFFIXES = {".png", ".jpg", ".jpeg"}
 KEYWORDS = ("auto", "window", "hdmi", "null")
@@ -31,10 +33,6 @@ def parse_output_spec(spec: str) -> OutputSpec:
     else:
         known = ", ".join([*VIDEO_SUFFIXES, *STILL_SUFFIXES])
         raise ValueError(f"cannot write {path.name[:80]!r} (expected a file ending in {known})")
-    try:
-        folder_there = path.parent.is_dir()
-    except (OSError, ValueError):  # a name too long, a NUL byte
-        folder_there = False
-    if not folder_there:
+    if not paths.is_dir(path.parent):
         raise ValueError(f"folder {str(path.parent)[:200]!r} does not exist")
     return OutputSpec(kind, path)

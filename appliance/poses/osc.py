@@ -17,6 +17,7 @@ pause (1 s, doubling, at most a minute) until it answers; then that is logged on
 from __future__ import annotations
 
 import logging
+import socket
 import threading
 import time
 from typing import Callable
@@ -32,6 +33,13 @@ RETRY_S = (1.0, 60.0)  # first and longest pause before the host is looked up ag
 LOOKUP_WAIT_S = 0.05  # how long a message waits for the host to be looked up
 
 
+def numeric_client(host: str, port: int) -> SimpleUDPClient:
+    """A client to the host's address, looked up once here: python-osc keeps the name and
+    would look it up again on every message, on the pose stage's thread."""
+    family, _, _, _, address = socket.getaddrinfo(host, port, type=socket.SOCK_DGRAM)[0]
+    return SimpleUDPClient(address[0], port, allow_broadcast=True, family=family)
+
+
 class OscSender:
     """Sends to one host:port; `frame_size` (width, height) normalises keypoint x and y."""
 
@@ -43,7 +51,7 @@ class OscSender:
         `connect(host, port)` makes the client (the seam tests use to inject a failing network)."""
         self.host, self.port = host, port
         self.client = client
-        self._connect = connect or (lambda h, p: SimpleUDPClient(h, p, allow_broadcast=True))
+        self._connect = connect or numeric_client
         self.frame_size = frame_size
         self.keypoint_rate = keypoint_rate
         self.dropped = 0  # messages not sent since the last one that was

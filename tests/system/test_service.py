@@ -232,3 +232,18 @@ def test_a_state_folder_that_cannot_be_written_does_not_stop_the_service(tmp_pat
     finally:
         assert service.stop() == 0
     assert "cannot keep it as the last good config" in service.log.read_text()
+
+
+def test_a_reload_of_an_unchanged_config_leaves_the_picture_alone(tmp_path):
+    config = tmp_path / "appliance.toml"
+    config.write_text(GOOD.format(mode="mirror"))
+    service = Journal(tmp_path, config, tmp_path / "state")
+    try:
+        service.wait_for(lambda m: m.startswith("STATUS=mode mirror"))
+        service.proc.send_signal(signal.SIGHUP)
+        service.wait_for(lambda m: m.startswith("RELOADING=1"))
+        service.wait_for(lambda m: m == "READY=1")
+    finally:
+        assert service.stop() == 0
+    log = service.log.read_text()
+    assert "config: unchanged" in log and "ended by reload" not in log
