@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import logging
 import signal
 import threading
@@ -46,7 +47,8 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
     o = settings.output
     output = create_output(spec, o.title, o.fit, o.rotation)
     options = options or pipeline_options(settings, spec, source.live)
-    options.wait_for_source = options.wait_for_source or wait_for_source
+    if wait_for_source:
+        options = dataclasses.replace(options, wait_for_source=True)  # the caller's options stay as they are
     notifier = notifier or Notifier()
     observers = [SystemdObserver(notifier)] if notifier.enabled else []
     context = AnalysisContext(settings, state_dir, recorded_poses=is_pose_recording(source))

@@ -24,14 +24,10 @@ def _socket_sender(address: str) -> Callable[[str], bool]:
     """Send one sd_notify datagram to `address` (a path, or '@name' for the abstract namespace)."""
     target = "\0" + address[1:] if address.startswith("@") else address
 
-    def send(message: str) -> bool:
+    def send(message: str) -> bool:  # an OSError is the Notifier's to log (once)
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM | socket.SOCK_CLOEXEC) as sock:
-            try:
-                sock.connect(target)
-                sock.sendall(message.encode())
-            except OSError as exc:
-                log.warning("sd_notify to %s failed: %s", address, exc)
-                return False
+            sock.connect(target)
+            sock.sendall(message.encode())
         return True
     return send
 
@@ -81,7 +77,7 @@ class Notifier:
         for _ in range(3):
             try:
                 return self._send(message)
-            except InterruptedError:
+            except InterruptedError:  # systemd-python does not retry a send a signal interrupted
                 continue
             except OSError as exc:
                 if not self._send_failed:

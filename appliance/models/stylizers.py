@@ -32,6 +32,16 @@ def _to_bgr(stylized_rgb: np.ndarray) -> np.ndarray:
     return cv2.cvtColor((np.clip(stylized_rgb, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8), cv2.COLOR_RGB2BGR)
 
 
+def _run_at(model, image_name: str, rgb: np.ndarray, others: dict[str, np.ndarray]) -> np.ndarray:
+    """The network on `rgb` (1, h, w, 3), its input resized to that shape first: resize and run
+    as one step under the model's lock (another stage may share the model)."""
+    with model.lock:
+        if model.input_shape != rgb.shape:
+            model.resize_input(image_name, rgb.shape)
+        out = model.run({**others, image_name: rgb})
+    return next(iter(out.values()))[0]
+
+
 def keyframe_size(width: int, height: int, short_side: int) -> tuple[int, int]:
     """(w, h) with the short side near `short_side`, both multiples of 4 (the network needs it)."""
     scale = short_side / min(width, height)
@@ -51,11 +61,7 @@ class MultiStyle:
     def stylize(self, image_bgr: np.ndarray) -> np.ndarray:
         w, h = keyframe_size(image_bgr.shape[1], image_bgr.shape[0], self.short_side)
         rgb = cv2.cvtColor(cv2.resize(image_bgr, (w, h), interpolation=cv2.INTER_AREA), cv2.COLOR_BGR2RGB)
-        with self.model.lock:  # resize and run as one step
-            if self.model.input_shape != (1, h, w, 3):
-                self.model.resize_input(self._image_name, (1, h, w, 3))
-            out = self.model.run({self._weights_name: self.weights, self._image_name: rgb[None]})
-        return _to_bgr(next(iter(out.values()))[0])
+        return _to_bgr(_run_at(self.model, self._image_name, rgb[None], {self._weights_name: self.weights}))
 
 
 class ArbitraryStyle:
@@ -82,11 +88,7 @@ class ArbitraryStyle:
             small = cv2.copyMakeBorder(small, 0, ph - h, 0, pw - w, cv2.BORDER_REFLECT_101 if min(w, h) > 1
                                        else cv2.BORDER_REPLICATE)
         rgb = cv2.cvtColor(small, cv2.COLOR_BGR2RGB)[None]
-        with self.model.lock:  # resize and run as one step
-            if self.model.input_shape != (1, ph, pw, 3):
-                self.model.resize_input(self._image_name, (1, ph, pw, 3))
-            out = self.model.run({self._vector_name: self.vector, self._image_name: rgb})
-        return _to_bgr(next(iter(out.values()))[0][:h, :w])
+        return _to_bgr(_run_at(self.model, self._image_name, rgb, {self._vector_name: self.vector})[:h, :w])
 
 
 def create_stylizer(spec: StyleSpec, store, cache_dir: Path, short_side: int) -> Stylizer:

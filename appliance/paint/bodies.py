@@ -70,17 +70,24 @@ def _point(kp: np.ndarray, i: int) -> tuple[int, int]:
     return int(round(float(kp[i, 0]))), int(round(float(kp[i, 1])))
 
 
-def draw_skeleton(dst: np.ndarray, kp: np.ndarray, colour: tuple[int, int, int],
-                  min_score: float = 0.3, scale: float = 1.0, joints: bool = True) -> None:
-    """Bones and joints, in place, as one cut-out shape: every black outline first, then all
-    the colour inside, so no outline ever cuts across a limb. Bones with either end below
-    `min_score` are left out, and so are those keypoints."""
+def _shapes(kp: np.ndarray, min_score: float, scale: float, joints: bool):
+    """What a skeleton is drawn from: bone width, outline width, joint radius (0 without
+    joints), the bones' end points and the joints' points, of the keypoints scored enough."""
     seen = visible(kp, min_score)
     width = bone_width(body_size(kp, seen), scale)
     edge = max(1, width // 4) + 1
     radius = max(2, int(math.ceil(width * 0.8))) if joints else 0
     bones = [(_point(kp, a), _point(kp, b)) for a, b in SKELETON if seen[a] and seen[b]]
     dots = [_point(kp, i) for i in np.flatnonzero(seen)] if joints else []
+    return width, edge, radius, bones, dots
+
+
+def draw_skeleton(dst: np.ndarray, kp: np.ndarray, colour: tuple[int, int, int],
+                  min_score: float = 0.3, scale: float = 1.0, joints: bool = True) -> None:
+    """Bones and joints, in place, as one cut-out shape: every black outline first, then all
+    the colour inside, so no outline ever cuts across a limb. Bones with either end below
+    `min_score` are left out, and so are those keypoints."""
+    width, edge, radius, bones, dots = _shapes(kp, min_score, scale, joints)
     for ink, grow in ((BLACK, edge), (colour, 0)):
         for a, b in bones:
             cv2.line(dst, a, b, ink, width + 2 * grow, cv2.LINE_AA)
@@ -92,15 +99,12 @@ def fill_body(dst: np.ndarray, kp: np.ndarray, min_score: float = 0.3, scale: fl
               outlined: bool = False, joints: bool = True) -> None:
     """The body `draw_skeleton` draws, as 1s in a uint8 mask (with its black outline when
     `outlined`): one pass, no anti-aliasing (a region to cover or keep out, never seen)."""
-    seen = visible(kp, min_score)
-    width = bone_width(body_size(kp, seen), scale)
-    edge = max(1, width // 4) + 1 if outlined else 0
-    radius = max(2, int(math.ceil(width * 0.8)))
-    for a, b in SKELETON:
-        if seen[a] and seen[b]:
-            cv2.line(dst, _point(kp, a), _point(kp, b), 1, width + 2 * edge, cv2.LINE_8)
-    for i in np.flatnonzero(seen) if joints else ():
-        cv2.circle(dst, _point(kp, i), radius + edge, 1, -1, cv2.LINE_8)
+    width, edge, radius, bones, dots = _shapes(kp, min_score, scale, joints)
+    grow = edge if outlined else 0
+    for a, b in bones:
+        cv2.line(dst, a, b, 1, width + 2 * grow, cv2.LINE_8)
+    for p in dots:
+        cv2.circle(dst, p, radius + grow, 1, -1, cv2.LINE_8)
 
 
 class FrameBuffer:
