@@ -165,6 +165,8 @@ def default_modes() -> dict[str, ModeSettings]:
                                          [_effect("style"), _effect("mask", keep="room"), _mirror()]),
         "kandinsky-room": ModeSettings("The room is painted around the visitors, who stay real.",
                                        [_effect("style"), _effect("mask", keep="people"), _mirror()]),
+        "kandinsky-world": ModeSettings("The room becomes a Kandinsky world that answers the visitors.",
+                                        [_effect("world"), _mirror()]),
         "motion-painting": ModeSettings("Dancers leave painted strokes behind their hands and feet.",
                                         [_effect("trails"), _effect("skeleton"), _mirror()]),
         "skeleton": ModeSettings("Visitors replaced by their bright skeletons on black.",
