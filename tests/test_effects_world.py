@@ -12,6 +12,7 @@ import pytest
 
 from appliance.app.render import LastFrameOutput, render
 from appliance.config import Settings
+from appliance.config.load import load_config
 from appliance.core.frame import FrameMeta
 from appliance.core.modes import Mode
 from appliance.core.stages import AnalysisContext
@@ -134,3 +135,17 @@ def test_a_seed_gives_one_world_and_another_seed_another():
     first, again, other = last(7), last(7), last(8)
     assert np.array_equal(first, again)
     assert np.abs(first.astype(int) - other.astype(int)).mean() > 10
+
+
+def test_after_a_style_effect_the_visitors_are_painted_in_the_world(tmp_path):
+    """The README's recipe for painted visitors: a mode of [style, world] from a config file."""
+    config = tmp_path / "appliance.toml"
+    config.write_text('[modes.painted-world]\ndescription = "painted visitors in the world"\n'
+                      'effects = [{effect = "style"}, {effect = "world", hands = false}]\n')
+    settings = load_config(config)
+    output = LastFrameOutput()
+    render(settings, "sample", "painted-world", output, frames=STOP + 1)
+    camera = cv2.resize(frames()[STOP], (output.last.shape[1], output.last.shape[0]))
+    person = cv2.resize(masks()[STOP], (camera.shape[1], camera.shape[0])) > 0.9
+    changed = np.abs(output.last.astype(int) - camera.astype(int)).max(axis=2)
+    assert person.sum() > 2000 and np.median(changed[person]) > 40  # painted (the camera's people: about 12)
