@@ -37,3 +37,9 @@ class ModelError(ApplianceError):
     """A model file is missing, corrupt, or does not match the manifest; or no runtime loads it."""
 
     exit_code = 5
+
+
+class PaintingError(ApplianceError):
+    """No painting to save (nothing painted, no canvas kept), or it cannot be read or written."""
+
+    exit_code = 6

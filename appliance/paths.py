@@ -6,7 +6,8 @@
 - the state folder, the only place the appliance writes: `$APPLIANCE_STATE_DIR`, else systemd's
   `$STATE_DIRECTORY` (/var/lib/appliance for the service), else `~/.local/state/appliance`.
   Everything written lives under it: the last good config, taught poses, the style-vector
-  cache and the status file `appliance doctor` reads.
+  cache, the status file `appliance doctor` reads, the service's PID (for `appliance
+  snapshot`), the evening's canvas and the paintings saved from it.
 """
 
 from __future__ import annotations
@@ -26,6 +27,9 @@ LAST_GOOD = "last-good.toml"
 TAUGHT_POSES = "taught-poses.json"
 STYLE_CACHE = "style-cache"
 STATUS = "status.json"
+SERVICE_PID = "service.pid"
+EVENING_CANVAS = "evening-canvas.png"
+PAINTINGS = "paintings"
 
 
 def models_dir(configured: str = "") -> Path:
@@ -55,6 +59,11 @@ def taught_poses(configured: str = "", given_state_dir: Path | str | None = None
 
 def status_file(given_state_dir: Path | str | None = None) -> Path:
     return state_dir(given_state_dir) / STATUS
+
+
+def paintings_dir(given_state_dir: Path | str | None = None) -> Path:
+    """Where saved paintings go, each named by the time it was saved."""
+    return state_dir(given_state_dir) / PAINTINGS
 
 
 def expanded(text: str) -> Path:

@@ -78,6 +78,26 @@ def test_long_press_teaches_and_very_long_press_shuts_down_only_when_enabled(fac
     assert classify_press(30.0, 2.0, 0.0) == "long"  # shutdown off: a very long press is long
 
 
+def test_previous_button_long_press_saves_the_painting_short_press_goes_back(factory, caplog):
+    clock = FakeClock()
+    settings = GpioSettings(enabled=True, next_pin=17, previous_pin=27, bounce_s=0.0, long_press_s=2.0)
+    pipeline = Pipeline(SyntheticSource(160, 120, 30), NullOutput(), Settings().modes, "passthrough")
+    saved = []
+    controls = DeviceControls(pipeline, settings, pin_factory=factory, save_painting=lambda: saved.append(1))
+    controls.panel.clock = clock
+    press(factory.pin(27), clock, 2.5)
+    assert saved == [1] and pipeline._pending_mode is None
+    press(factory.pin(27), clock, 0.3)
+    assert saved == [1] and pipeline._pending_mode == list(pipeline.modes)[-1]
+    controls.close()
+    pipeline._pending_mode = None
+    unwired = DeviceControls(pipeline, settings, pin_factory=factory)  # nothing to save with
+    unwired.panel.clock = clock
+    press(factory.pin(27), clock, 2.5)
+    assert pipeline._pending_mode is None and "no painting can be saved here" in caplog.text
+    unwired.close()
+
+
 def test_mode_switch_by_button_reaches_the_running_pipeline(factory):
     clock = FakeClock()
     pipeline, controls, _ = make_controls(factory, clock)

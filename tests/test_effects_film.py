@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import cv2
 import numpy as np
 import pytest
 
@@ -82,3 +83,103 @@ def test_reaction_event_reaches_the_effects(monkeypatch):
     pipeline.apply_action("effect:heal")
     run_in_thread(pipeline)
     assert seen[0] == ["heal"] and all(events == [] for events in seen[1:])
+
+
+# -- the damage reads as film decay ------------------------------------------------------------
+
+ONLY_BURN = dict(burn=1.0, stains=0.0, flakes=0.0, dust=0.0, scratches=0.0, grain=0.0, vignette=0.0,
+                 weave=0.0, flicker=0.0)
+
+
+def rings(mask: np.ndarray, inner: int, outer: int) -> np.ndarray:
+    """The pixels between `inner` and `outer` pixels outside `mask` (bool)."""
+    grow = lambda r: cv2.dilate(mask.astype(np.uint8), cv2.getStructuringElement(  # noqa: E731
+        cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))) > 0
+    return grow(outer) & ~grow(inner)
+
+
+def largest(mask: np.ndarray) -> np.ndarray:
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8))
+    return labels == 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+
+
+@pytest.mark.parametrize("origin", ["gate", "edge", "splice"])
+def test_a_burn_opens_a_bright_hole_with_a_charred_rim(sample_frames, origin):
+    frame = sample_frames[4]
+    out = Film(Film.Params(burn_from=origin, **ONLY_BURN)).process(frame, meta(20.0))
+    grey = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY)
+    hole = largest(grey > 200)
+    assert 0.05 < hole.mean() < 0.5                            # one hole, eating part of the picture
+    rim, beyond = rings(hole, 3, 9), rings(hole, 40, 70)
+    assert grey[rim].mean() < 0.75 * grey[beyond].mean()        # charred dark around it
+    b, g, r = (out[..., c][rings(hole, 0, 3)].astype(float).mean() for c in range(3))
+    assert r > g > b                                            # glowing amber at the hole's edge
+    if origin == "edge":
+        assert hole[:, 0].any() or hole[:, -1].any()            # eaten from one side of the frame
+
+
+@pytest.mark.parametrize("origin", ["gate", "edge", "splice"])
+def test_a_burn_blisters_ahead_of_its_front(sample_frames, origin):
+    frame, unburnt = sample_frames[4], dict(ONLY_BURN, burn=0.0)
+    out = Film(Film.Params(burn_from=origin, **ONLY_BURN)).process(frame, meta(17.0))  # on its way
+    clean = Film(Film.Params(burn_from=origin, **unburnt)).process(frame, meta(17.0))
+    burnt = np.abs(out.astype(int) - clean.astype(int)).max(axis=2) > 25
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(burnt.astype(np.uint8))
+    front = 1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))
+    blisters = [k for k in range(1, n) if k != front and stats[k, cv2.CC_STAT_AREA] >= 4]
+    assert len(blisters) >= 3                                   # bubbles char before the front arrives
+
+
+def test_stains_are_yellow_brown_with_a_darker_tide_line():
+    from appliance.paint.decay import Stains
+    grey = np.full((480, 640, 3), 200, np.uint8)
+    stains = Stains(640, 480, np.random.default_rng(5))
+    out = grey.copy()
+    stains.draw(out, 0.8)
+    stained = (out != 200).any(axis=2)
+    assert 0.03 < stained.mean() < 0.45
+    b, g, r = (out[..., c][stained].astype(float).mean() for c in range(3))
+    assert b < g < r                                            # yellow-brown, not grey
+    inside = cv2.erode(stained.astype(np.uint8), np.ones((9, 9), np.uint8)) > 0
+    edge = stained & ~inside
+    assert out[edge].mean() < out[inside].mean() - 15           # the tide line is darker
+
+
+def test_flakes_are_sharp_edged_and_lift_one_after_another():
+    from appliance.paint.decay import Flakes
+    grey = np.full((480, 640, 3), 90, np.uint8)
+    flakes = Flakes(640, 480, np.random.default_rng(6))
+    shares = []
+    for amount in (0.2, 0.5, 1.0):
+        out = grey.copy()
+        flakes.draw(out, amount)
+        changed = (out != 90).any(axis=2)
+        assert np.array_equal(out[changed], flakes.colour[changed])  # no blended edge pixel
+        shares.append(changed.mean())
+    assert 0 < shares[0] < shares[1] < shares[2] < 0.25
+
+
+def test_the_defects_say_where_the_picture_is_gone(sample_frames):
+    frame = sample_frames[4]
+    film = Film(Film.Params())
+    defects = np.zeros(frame.shape[:2], np.uint8)
+    out = film.age(frame, 1.0, 3, defects=defects, projected=False)
+    hole = cv2.cvtColor(out, cv2.COLOR_BGR2GRAY) > 235
+    assert defects[hole].min() == 255                           # burned through: gone
+    assert 0.03 < (defects > 0).mean() < 0.4
+    assert np.array_equal(out, film.age(frame, 1.0, 3, projected=False))  # the same print
+
+
+def test_new_settings_are_checked(tmp_path):
+    from appliance.config import load_config
+    from appliance.errors import ConfigError
+    path = tmp_path / "appliance.toml"
+    path.write_text('[modes.old]\n'
+                    'effects = [{ effect = "film", burn_from = "sun", stains = 2, flakes = "many" }]\n')
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    problems = caught.value.problems
+    assert len(problems) == 3 and all("\n" not in p for p in problems)
+    assert any("modes.old.effects[0].burn_from: 'sun' is not allowed "
+               "(expected one of: gate, edge, splice, any)" in p for p in problems)
+    assert any("modes.old.effects[0].stains: 2 is out of range" in p for p in problems)

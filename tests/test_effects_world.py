@@ -8,7 +8,6 @@ import math
 
 import cv2
 import numpy as np
-import pytest
 
 from appliance.app.render import LastFrameOutput, render
 from appliance.config import Settings

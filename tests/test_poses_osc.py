@@ -190,3 +190,43 @@ def test_a_failing_send_is_dropped_and_logged_once_then_sending_resumes(receiver
         net.now += 0.5
     assert pending(receiver) > 0
     sender.close()
+
+
+def test_commands_come_in_over_udp_and_other_addresses_are_ignored(caplog):
+    """The listener (what `[poses.osc] listen_port` starts) on a port the system chooses."""
+    import threading
+
+    from appliance.poses.osc import OscListener
+    saves = threading.Event()
+    listener = OscListener("127.0.0.1", 0, {"/painting/save": saves.set})
+    try:
+        host, port = listener.address
+        desk = SimpleUDPClient(host, port)
+        desk.send_message("/painting/nonsense", [1])
+        desk.send_message("/painting/save", [])
+        assert saves.wait(5.0)  # a bound on a lost datagram; nothing is timed
+        sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sock.sendto(b"not osc at all", (host, port))
+        sock.close()
+    finally:
+        listener.close()
+    assert "OSC /painting/nonsense: not a command here" in caplog.text
+    assert not listener.thread.is_alive()
+    again = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    again.bind((host, port))  # closed: the port is free
+    again.close()
+
+
+def test_a_port_in_use_is_one_error_line_and_the_pipeline_runs_without(caplog):
+    from appliance.app.runner import attach_osc_listener
+    from appliance.config import OscSettings
+    taken = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    taken.bind(("127.0.0.1", 0))
+    try:
+        pipeline = type("P", (), {"observers": []})()
+        attach_osc_listener(pipeline, OscSettings(listen_port=taken.getsockname()[1]), {"/x": lambda: None})
+    finally:
+        taken.close()
+    assert pipeline.observers == []
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert line.startswith("OSC: cannot listen on 127.0.0.1:") and "running without OSC commands" in line

@@ -77,6 +77,14 @@ def performance() -> list[list]:
     return [list(walkers[i % len(walkers)]) + [as_pose(kp)] for i, kp in enumerate(script)]
 
 
+def record_performance(path):
+    """`performance()` written as a recording (the `appliance pose --json` lines) at `path`."""
+    with PoseRecorder(path) as recorder:
+        for index, poses in enumerate(performance()):
+            recorder.write(index, index / FPS, poses)
+    return path
+
+
 def events_of(frames) -> list[dict]:
     watcher = PoseWatcher(load_rules())
     return [e.to_json() for index, t, poses in frames for e in watcher.update(index, t, poses)]

@@ -64,6 +64,15 @@ def _add_run_commands(sub: argparse._SubParsersAction) -> None:
                          "(default: $STATE_DIRECTORY, i.e. /var/lib/appliance under systemd)")
     service.set_defaults(handler=cmd_service)
 
+    snapshot = sub.add_parser("snapshot", help="save the evening's painting as a PNG in the state "
+                              "folder and print its path (the running service saves what it has "
+                              "painted; without one, the canvas it kept)")
+    snapshot.add_argument("--state-dir", type=Path, help="the service's state folder (default: as "
+                          "`appliance service` finds it)")
+    snapshot.add_argument("--wait", type=float, default=10.0, help="seconds to wait for the "
+                          "service's PNG (default 10)")
+    snapshot.set_defaults(handler=cmd_snapshot)
+
 
 def _add_bench_commands(sub: argparse._SubParsersAction) -> None:
     """bench and bench-table: the budgets"""
@@ -79,6 +88,9 @@ def _add_bench_commands(sub: argparse._SubParsersAction) -> None:
                             "models, the pose stage, style, memory, a soak and start-up")
     bench.add_argument("--soak-frames", type=int, default=10_000,
                        help="with --all: frames of the memory soak (default 10000)")
+    bench.add_argument("--generation-loss", action="store_true",
+                       help="only the generation-loss figures: the clip's empty room decayed and restored "
+                            "8 times, SSIM to the room per generation, as a Markdown table (a few seconds)")
     bench.add_argument("--models", action="store_true",
                        help="also time every shipped model's bare invoke (1 thread and [models] "
                             "threads) under every installed runtime")
@@ -239,6 +251,16 @@ def cmd_service(args: argparse.Namespace) -> int:
     return Service(args.config, paths.state_dir(args.state_dir)).run()
 
 
+def cmd_snapshot(args: argparse.Namespace) -> int:
+    from appliance.app.paintings import snapshot
+
+    if not args.wait > 0:
+        raise ConfigError([f"--wait: {args.wait} is out of range (expected a value > 0)"])
+    setup_logging("warning")
+    print(snapshot(paths.state_dir(args.state_dir), args.wait))
+    return 0
+
+
 def cmd_bench(args: argparse.Namespace) -> int:
     from appliance.bench.run import run_bench
 
@@ -246,6 +268,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
         raise ConfigError([f"--frames: {args.frames} is out of range (expected a value >= 1)"])
     if args.soak_frames < 1:
         raise ConfigError([f"--soak-frames: {args.soak_frames} is out of range (expected a value >= 1)"])
+    if args.generation_loss:
+        return bench_generation_loss(args.json)
     settings = load_settings(args)
     if args.all:
         from appliance.bench.budgets import run_all
@@ -264,6 +288,19 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from appliance.atomic import atomic_write_text
         atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}")
+    return 0
+
+
+def bench_generation_loss(json_path: Path | None) -> int:
+    from appliance.atomic import atomic_write_text
+    from appliance.bench.generations import empty_room, generation_figures, generation_lines, generation_table
+    from appliance.bench.truth import read_clip
+
+    figures = generation_figures(empty_room(read_clip()))
+    print(generation_table(figures) + "\n" + "\n".join(generation_lines(figures)))
+    if json_path:
+        atomic_write_text(json_path, json.dumps(figures, indent=2) + "\n")
+        print(f"wrote {json_path}")
     return 0
 
 

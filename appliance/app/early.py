@@ -1,7 +1,7 @@
 """Signals that arrive before the service is ready for them: caught from the program's first
 instructions (`appliance.app.entry`), kept in order, and handed to the service when it starts
-(`take_early_signals`), so a SIGHUP or SIGTERM during the imports is acted on, never lost and
-never fatal (a SIGHUP's default action is to end the process)."""
+(`take_early_signals`), so a SIGHUP, SIGTERM or SIGUSR1 during the imports is acted on, never
+lost and never fatal (a SIGHUP's or SIGUSR1's default action is to end the process)."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def _keep(signum: int, _frame: object) -> None:
 
 
 def catch_early_signals() -> None:
-    for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
+    for sig in (signal.SIGHUP, signal.SIGTERM, signal.SIGINT, signal.SIGUSR1):
         signal.signal(sig, _keep)
 
 

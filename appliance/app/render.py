@@ -44,14 +44,31 @@ class LastFrameOutput:
         pass
 
 
+class Caption:
+    """What the shown mode's effects say about the frame last shown (the generation of
+    `generation-loss`): an effect with a `caption()` method adds its words to the tile's name."""
+
+    def __init__(self) -> None:
+        self.text = ""
+
+    def frame_shown(self, pipeline) -> None:
+        mode = pipeline.mode
+        words = [effect.caption() for _, effect in (mode.steps if mode else []) if hasattr(effect, "caption")]
+        self.text = ", ".join(w for w in words if w)
+
+    def stopped(self, pipeline) -> None:
+        pass
+
+
 def render(settings: Settings, source_spec: str, mode: str, output, frames: int = 0,
-           loop: bool = False, state_dir: Path | None = None):
+           loop: bool = False, state_dir: Path | None = None, observers: list | None = None):
     """Run `mode` over the source into `output` with every frame analysed; the run summary."""
     s = settings.source
     source = create_source(source_spec, width=s.width, height=s.height, fps=s.fps, loop=loop)
     options = PipelineOptions(**{**RENDER.__dict__, "max_frames": frames})
     context = AnalysisContext(settings, state_dir, recorded_poses=is_pose_recording(source))
-    pipeline = Pipeline(source, output, settings.modes, mode, options=options, context=context)
+    pipeline = Pipeline(source, output, settings.modes, mode, options=options, context=context,
+                        observers=observers)
     return pipeline.run()
 
 
@@ -60,9 +77,9 @@ def contact_sheet(settings: Settings, source_spec: str = "sample", frames: int =
     """Every mode's picture after `frames` frames of the source, tiled with its name."""
     tiles = []
     for name in modes or list(settings.modes):
-        output = LastFrameOutput()
-        render(settings, source_spec, name, output, frames, loop=True)
-        tiles.append(_label(output.last, name, tile_width))
+        output, caption = LastFrameOutput(), Caption()
+        render(settings, source_spec, name, output, frames, loop=True, observers=[caption])
+        tiles.append(_label(output.last, f"{name} ({caption.text})" if caption.text else name, tile_width))
     columns = min(3, len(tiles))
     blank = np.full_like(tiles[0], 255)
     rows = [np.hstack(_spaced(tiles[i:i + columns] + [blank] * (columns - len(tiles[i:i + columns]))))

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from appliance import paths
+from appliance.app.paintings import PaintingSaves
 from appliance.config import Settings
 from appliance.core.pipeline import Pipeline, PipelineOptions
 from appliance.core.stages import POSE, AnalysisContext, Analyzer
@@ -37,10 +38,12 @@ class ActionRelay:
 def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
                    stages: list[Callable[[], Analyzer]] | None = None, output_spec: str | None = None,
                    notifier: Notifier | None = None, state_dir: Path | None = None,
-                   wait_for_source: bool = False) -> Pipeline:
+                   wait_for_source: bool = False, saves: PaintingSaves | None = None) -> Pipeline:
     """The pipeline settings describe. A file played into a file records every frame, unpaced:
     nobody watches it live, so there is no reason to drop frames or to wait for the clock.
-    `wait_for_source`: a source that cannot be read is waited for, whatever it is (the service)."""
+    `wait_for_source`: a source that cannot be read is waited for, whatever it is (the service).
+    `saves`: where requests to save the painting go (the service keeps one across reloads, for
+    its SIGUSR1); the previous button's long press and OSC `/painting/save` ask it too."""
     s = settings.source
     source = create_source(s.spec, width=s.width, height=s.height, fps=s.fps, loop=s.loop)
     spec = output_spec or settings.output.spec
@@ -58,8 +61,26 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
     pipeline = Pipeline(source, output, settings.modes, settings.run.mode, stages, options,
                         observers, context)
     relay.target = pipeline.apply_action  # reactions act on this pipeline
-    attach_controls(pipeline, settings.gpio, PoseTeacher(pipeline))
+    saves = saves or PaintingSaves()
+    pipeline.observers.append(saves)
+    attach_controls(pipeline, settings.gpio, PoseTeacher(pipeline), saves.request)
+    attach_osc_listener(pipeline, settings.poses.osc, {"/painting/save": saves.request})
     return pipeline
+
+
+def attach_osc_listener(pipeline: Pipeline, osc, commands: dict[str, Callable[[], object]]) -> None:
+    """OSC commands when `listen_port` is set; a port that cannot be bound (in use, an address
+    not on this box) is one error line, and the artwork runs on without them."""
+    if not osc.listen_port:
+        return
+    from appliance.poses.osc import OscListener  # python-osc only when listening
+    try:
+        listener = OscListener(osc.listen_host, osc.listen_port, commands)
+    except OSError as exc:
+        log.error("OSC: cannot listen on %s:%d (%s); running without OSC commands",
+                  osc.listen_host, osc.listen_port, exc)
+        return
+    pipeline.observers.append(listener)
 
 
 def pipeline_options(settings: Settings, output_spec: str, live: bool) -> PipelineOptions:

@@ -10,6 +10,8 @@ Differences from `appliance run`, all for a box nobody watches:
 - SIGTERM and SIGINT at any moment (starting, reloading, switching modes) stop it with exit 0;
   the handlers are in place from the start of the process (`appliance.app.early`), so a signal
   during start-up is kept and acted on, never lost;
+- SIGUSR1 saves the evening's painting (`appliance snapshot` sends it to the PID the service
+  records in the state folder, `service.pid`, while it runs);
 - `auto` output means the HDMI screen, and a file source loops.
 """
 
@@ -23,6 +25,7 @@ from pathlib import Path
 
 from appliance import paths
 from appliance.app.early import take_early_signals
+from appliance.app.paintings import PaintingSaves, forget_pid, record_pid
 from appliance.app.runner import build_pipeline
 from appliance.app.status import StatusFile
 from appliance.atomic import atomic_write_text, remove_stale_temp_files
@@ -33,6 +36,7 @@ from appliance.errors import ApplianceError, ConfigError
 log = logging.getLogger(__name__)
 
 STOP_SIGNALS = {signal.SIGTERM: "SIGTERM", signal.SIGINT: "SIGINT"}
+HANDLED = (*STOP_SIGNALS, signal.SIGHUP, signal.SIGUSR1)
 
 
 class Service:
@@ -40,6 +44,7 @@ class Service:
         self.config = config
         self.state_dir = state_dir
         self.notifier = notifier or Notifier()
+        self.saves = PaintingSaves()  # one for every pipeline built: SIGUSR1 reaches the one shown
         self.reload_requested = False
         self.stop_requested = ""  # the name of the signal that asked
         self.pipeline = None
@@ -85,25 +90,30 @@ class Service:
             return Settings()
 
     def run(self) -> int:
-        previous = {sig: signal.signal(sig, self._on_signal) for sig in (*STOP_SIGNALS, signal.SIGHUP)}
+        previous = {sig: signal.signal(sig, self._on_signal) for sig in HANDLED}
         for sig in take_early_signals():  # arrived while the program was still importing
             self._on_signal(sig)
+        pid_file = record_pid(self.state_dir)  # after the SIGUSR1 handler: whoever finds it may signal
         try:
             return self._serve()
         finally:
+            forget_pid(pid_file)
             self.notifier.stopping()
             for sig in previous:  # not the start-up keepers: a signal during teardown must act
-                signal.signal(sig, signal.SIG_DFL)
+                # (but a snapshot's SIGUSR1 that meets the end must not end the process)
+                signal.signal(sig, signal.SIG_IGN if sig == signal.SIGUSR1 else signal.SIG_DFL)
 
     def _serve(self) -> int:
-        for path in remove_stale_temp_files(self.state_dir):
-            log.info("removed %s, left by a write that was cut short", path)
+        for folder in (self.state_dir, paths.paintings_dir(self.state_dir)):
+            for path in remove_stale_temp_files(folder):
+                log.info("removed %s, left by a write that was cut short", path)
         self.settings = self.first_settings()
         in_force: Settings | None = None  # the settings of the last pipeline that was built
         while not self.stop_requested:
             try:
                 self.pipeline = build_pipeline(for_service(self.settings), notifier=self.notifier,
-                                               state_dir=self.state_dir, wait_for_source=True)
+                                               state_dir=self.state_dir, wait_for_source=True,
+                                               saves=self.saves)
             except ApplianceError as exc:  # checked, yet cannot be built now (a file gone since)
                 if in_force is None or in_force is self.settings:
                     raise
@@ -127,6 +137,9 @@ class Service:
 
     def _on_signal(self, signum: int, *_: object) -> None:
         """Only flags and a stop request: the work happens in the display loop."""
+        if signum == signal.SIGUSR1:
+            self.saves.request()
+            return
         if signum == signal.SIGHUP:
             if not self.reload_requested:
                 log.info("SIGHUP: reloading %s", self.config)

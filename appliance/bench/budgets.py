@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from appliance.bench.far import far_lines, far_visitors
+from appliance.bench.generations import empty_room, generation_figures, generation_lines
 from appliance.bench.masks import far_mask_match, mask_lines, mask_match
 from appliance.bench.memory import in_fresh_process
 from appliance.bench.models import bench_models, model_lines
@@ -70,6 +71,9 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
     report["far_visitors"] = far_visitors(settings, clip)
     report["masks"] = {**mask_match(settings, clip), "far_visitors": far_mask_match(settings, clip)}
     for line in people_lines(report["people"]) + far_lines(report["far_visitors"]) + mask_lines(report["masks"]):
+        say(line)
+    report["generation_loss"] = generation_figures(empty_room(clip))
+    for line in generation_lines(report["generation_loss"]):
         say(line)
     report["style"] = style_bench(settings, clip_frames(max(8, min(20, frames)), 40), runs=max(3, runs // 3))
     keyframe_ms = pi4_keyframe_ms(report)

@@ -234,9 +234,23 @@ def budgets(report: dict[str, Any], counts: dict[str, float] | None = None) -> l
             out.append(_check(f"start-up to first frame, first mode {mode}", f"{r['startup_s']:.2f} s",
                               f"<= {STARTUP_S:.0f} s", r["startup_s"] <= STARTUP_S))
     out += people_budgets(report) + pi_rate_budgets(report) + display_budgets(report, counts)
+    out += generation_budgets(report)
     errors = [f"{part}: {r['error']}" for part, r in (*memory.items(), *report["startup"].items()) if "error" in r]
     out.extend(_check(e, "failed", "-", False) for e in errors)
     return out
+
+
+def generation_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:
+    """Generation loss: each restoration keeps less of the room (absent from older runs)."""
+    g = report.get("generation_loss")
+    if not g:
+        return []
+    series = ", ".join(f"{v:.2f}" for v in g["ssim_mean"])
+    return [_check(f"generation loss: SSIM to the room after generations 1-{g['generations']} "
+                   f"(mean of {len(g['seeds'])} film seeds)", series, "falls with every generation",
+                   g["falls_every_generation"]),
+            _check("generation loss: one restoration at 640x480 (beside the display)",
+                   f"{g['repair_ms_median']:.0f} ms", "reported", None)]
 
 
 def pi_rate_budgets(report: dict[str, Any]) -> list[dict[str, Any]]:

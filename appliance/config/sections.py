@@ -93,7 +93,9 @@ class GpioSettings:
     next_pin: int = setting(17, min=0, max=27, help="BCM pin of the next-mode button (to ground)")
     previous_pin: int = setting(0, min=0, max=27, help="BCM pin of the previous-mode button (0: none)")
     led_pin: int = setting(0, min=0, max=27, help="BCM pin of the status LED (0: none)")
-    long_press_s: float = setting(2.0, min=0.5, max=30.0, help="hold this long to teach a pose")
+    long_press_s: float = setting(2.0, min=0.5, max=30.0,
+                                  help="hold this long for a long press: on next, teach a pose; on "
+                                       "previous, save the evening's painting")
     shutdown_press_s: float = setting(0.0, min=0.0, max=60.0,
                                       help="hold this long to shut down safely (0: off)")
     bounce_s: float = setting(0.05, min=0.0, max=1.0, help="debounce time")
@@ -119,6 +121,12 @@ class OscSettings:
     port: int = setting(9000, min=1, max=65535)
     keypoints_hz: float = setting(0.0, min=0.0, max=60.0,
                                   help="also send /pose/<id>/keypoints this often (0: never)")
+    listen_port: int = setting(0, min=0, max=65535,
+                               help="take OSC commands (/painting/save) on this UDP port (0: off; "
+                                    "nothing listens on the network unless set)")
+    listen_host: str = setting("127.0.0.1", check=_host_check, expected="an address to listen on",
+                               help="the address commands are taken on: 127.0.0.1 only from this "
+                                    "box, 0.0.0.0 from the whole network")
 
 
 @dataclass
@@ -159,6 +167,8 @@ def default_modes() -> dict[str, ModeSettings]:
                                [_effect("mirror")]),
         "aged-film": ModeSettings("The room turns into old film that falls apart and heals.",
                                   [_effect("film"), _mirror()]),
+        "generation-loss": ModeSettings("A still of the room decays and is restored, losing more each time.",
+                                        [_effect("generations"), _mirror()]),
         "kandinsky": ModeSettings("Everything painted in Kandinsky's colours and strokes.",
                                   [_effect("style"), _mirror()]),
         "kandinsky-people": ModeSettings("Only the visitors are painted; the room stays real.",
@@ -169,6 +179,8 @@ def default_modes() -> dict[str, ModeSettings]:
                                         [_effect("world"), _mirror()]),
         "motion-painting": ModeSettings("Dancers leave painted strokes behind their hands and feet.",
                                         [_effect("trails"), _effect("skeleton"), _mirror()]),
+        "evening": ModeSettings("Everyone's movement painted into one canvas that lasts the evening.",
+                                [_effect("evening"), _mirror()]),
         "skeleton": ModeSettings("Visitors replaced by their bright skeletons on black.",
                                  [_effect("skeleton", background="black"), _mirror()]),
         "anonymizer": ModeSettings("Privacy: the empty room, visitors as silhouettes and skeletons.",

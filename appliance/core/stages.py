@@ -95,6 +95,15 @@ class MarksPeople(Protocol):
     def person_region(self) -> np.ndarray | None: ...
 
 
+@runtime_checkable
+class KeepsPainting(Protocol):
+    """An effect whose painting is worth keeping (the evening's): asked, from the display
+    loop's thread between two frames, to save it as a PNG in the state folder. False: it has
+    nothing painted to save (the kept canvas, if any, is then saved instead)."""
+
+    def save_painting(self) -> bool: ...
+
+
 @dataclass
 class AnalysisContext:
     """What stages are built from: the settings, the models, a writable folder, and whether the

@@ -3,9 +3,9 @@
 On the "next" button: a short press shows the next mode; a long press (held past
 `long_press_s`) teaches the pose being held; a very long press (past `shutdown_press_s`)
 shuts the box down safely, only when enabled. On the optional "previous" button a short
-press goes back one mode. The press is judged on release, by how long it lasted, so one
-press never fires two actions. `pin_factory` is the seam: gpiozero's MockFactory in tests,
-lgpio on a Pi.
+press goes back one mode and a long press saves the evening's painting. The press is judged
+on release, by how long it lasted, so one press never fires two actions. `pin_factory` is the
+seam: gpiozero's MockFactory in tests, lgpio on a Pi.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ class ButtonActions:
     previous_mode: Callable[[], Any]
     teach_pose: Callable[[], Any]
     shutdown: Callable[[], Any]
+    save_painting: Callable[[], Any]
 
 
 def classify_press(seconds: float, long_press_s: float, shutdown_press_s: float) -> str:
@@ -66,7 +67,9 @@ class ButtonPanel:
          "very_long": self.actions.shutdown}[kind]()
 
     def _previous_released(self, seconds: float) -> None:
-        self.actions.previous_mode()
+        kind = classify_press(seconds, self.settings.long_press_s, 0.0)
+        log.info("previous button: %s press (%.1f s)", kind, seconds)
+        {"short": self.actions.previous_mode, "long": self.actions.save_painting}[kind]()
 
     def close(self) -> None:
         for button in self.buttons:

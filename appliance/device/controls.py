@@ -30,14 +30,22 @@ class DeviceControls:
     """Maps button presses onto the pipeline and the pipeline's state onto the LED."""
 
     def __init__(self, pipeline: Any, settings: Any, teacher: Teacher | None = None,
-                 pin_factory: Any = None, shutdown: Callable[[], Any] = poweroff):
+                 pin_factory: Any = None, shutdown: Callable[[], Any] = poweroff,
+                 save_painting: Callable[[], Any] | None = None):
+        """`save_painting`: what a long press of the previous button asks for (thread-safe:
+        gpiozero calls it from its own thread)."""
         self.pipeline = pipeline
         self.teacher = teacher
         self.led = StatusLed(settings.led_pin, pin_factory) if settings.led_pin else None
         actions = ButtonActions(next_mode=lambda: pipeline.switch_mode(1),
                                 previous_mode=lambda: pipeline.switch_mode(-1),
-                                teach_pose=self._teach, shutdown=self._shutdown(shutdown))
+                                teach_pose=self._teach, shutdown=self._shutdown(shutdown),
+                                save_painting=save_painting or self._cannot_save)
         self.panel = ButtonPanel(settings, actions, pin_factory)
+
+    @staticmethod
+    def _cannot_save() -> None:
+        log.warning("long press on previous: no painting can be saved here")
 
     def _teach(self) -> None:
         """Long press: the pose stage learns the pose the nearest visitor holds."""
@@ -74,12 +82,13 @@ class DeviceControls:
             self.led.close()
 
 
-def attach_controls(pipeline: Any, settings: Any, teacher: Teacher | None = None) -> DeviceControls | None:
+def attach_controls(pipeline: Any, settings: Any, teacher: Teacher | None = None,
+                    save_painting: Callable[[], Any] | None = None) -> DeviceControls | None:
     """Buttons and LED when enabled; on a machine without GPIO, one warning and none."""
     if not settings.enabled:
         return None
     try:
-        controls = DeviceControls(pipeline, settings, teacher)
+        controls = DeviceControls(pipeline, settings, teacher, save_painting=save_painting)
     except Exception as exc:  # gpiozero raises BadPinFactory and friends off a Pi
         log.warning("gpio: buttons and LED unavailable (%s: %s); running without them",
                     type(exc).__name__, exc)

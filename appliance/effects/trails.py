@@ -2,11 +2,8 @@
 
 Strokes live on a persistent canvas (premultiplied colour plus coverage, float32, allocated
 once per frame size) that fades with a half-life of `fade_s` seconds of frame time, and is
-laid over the picture each frame. A stroke grows only when a NEW pose result arrives (the
-display runs faster than the model, and repeats the newest result): it joins the point's
-previous position in the same track to its new one. So lines never jump between people, a
-track that vanishes (or a keypoint the model loses) ends its stroke, and the painting depends
-only on the sequence of results and frame times, not on the machine's speed.
+laid over the picture each frame. Where the strokes go, segment by segment and only when a
+new pose result arrives, is `appliance.paint.strokes` (shared with the evening's painting).
 
 Width follows the body (a near visitor paints broad strokes) and speed (a slow hand lays a
 thick line, a fast flick a thin one, as with a loaded brush).
@@ -22,36 +19,19 @@ from appliance.config.schema import setting
 from appliance.core.frame import FrameMeta
 from appliance.core.lazy import cv2
 from appliance.core.registry import register_effect
-from appliance.core.results import PoseResult, result_key
+from appliance.core.results import PoseResult
 from appliance.core.stages import POSE, AnalysisContext, StageRequest
-from appliance.paint.bodies import FrameBuffer, body_size, people, pose_result, visible
+from appliance.paint.bodies import FrameBuffer, pose_result
 from appliance.paint.palette import track_colour
-from appliance.poses.keypoints import KEYPOINTS
+from appliance.paint.strokes import (
+    StrokeFollower,
+    max_jump_setting,
+    min_score_setting,
+    points_setting,
+    stroke_width,
+)
 
-DEFAULT_POINTS = ("left_wrist", "right_wrist", "left_ankle", "right_ankle")
 INVISIBLE = 0.5 / 255  # coverage below this cannot change a pixel: the canvas is empty
-
-
-def _known_keypoints(names: list[str]) -> str | None:
-    unknown = [n for n in names if n not in KEYPOINTS]
-    if unknown:
-        return f"unknown keypoint(s): {', '.join(unknown)}"
-    return None if names else "no keypoints given"
-
-
-def stroke_width(size: float, speed: float, scale: float) -> int:
-    """Pixels: 2.5-7.5 % of body size, thinner the faster the point moves (speed in body
-    sizes per second)."""
-    return max(2, int(round(size * 0.05 * scale * (0.5 + 1.0 / (1.0 + max(speed, 0.0))))))
-
-
-@dataclass
-class Tip:
-    """Where a stroke's brush was last (frame pixels) and when (frame time)."""
-
-    x: float
-    y: float
-    t: float
 
 
 class Canvas:
@@ -94,25 +74,19 @@ class Trails:
 
     @dataclass
     class Params:
-        points: list[str] = setting(default_factory=lambda: list(DEFAULT_POINTS), check=_known_keypoints,
-                                    expected="COCO keypoint names, e.g. [\"left_wrist\", \"right_ankle\"]",
-                                    help="keypoints that paint")
+        points: list[str] = points_setting()
         fade_s: float = setting(4.0, min=0.1, max=600.0, help="half-life of the paint, seconds")
         opacity: float = setting(0.9, min=0.0, max=1.0, help="how much fresh paint hides the picture")
         width: float = setting(1.0, min=0.1, max=5.0, help="stroke width, times 2.5-7.5 % of body size")
-        min_score: float = setting(0.3, min=0.0, max=1.0, help="keypoints scored lower lift the brush")
-        max_jump: float = setting(1.0, min=0.05, max=10.0,
-                                  help="a point moving further than this (body sizes) between two "
-                                       "results starts a new stroke instead of a long line")
+        min_score: float = min_score_setting()
+        max_jump: float = max_jump_setting()
 
     def __init__(self, params: "Trails.Params"):
         self.p = params
-        self.points = [KEYPOINTS.index(n) for n in params.points if n in KEYPOINTS]
+        self.follower = StrokeFollower(params.points, params.min_score, params.max_jump)
         self.out = FrameBuffer()
         self.canvas: Canvas | None = None
-        self.tips: dict[tuple[int, int], Tip] = {}
         self._t: float | None = None
-        self._seen: object = None  # which result was painted last
 
     def stages(self, context: AnalysisContext) -> list[StageRequest]:
         return [POSE]
@@ -123,7 +97,7 @@ class Trails:
         self._prepare(image.shape[0], image.shape[1])
         self._advance(float(meta.t))
         result = pose_result(meta)
-        if result is not None and self._is_new(result, meta):
+        if result is not None and self.follower.is_new(meta):
             self.paint(result, float(meta.t))
         if self.canvas.peak < INVISIBLE:
             return image
@@ -133,7 +107,7 @@ class Trails:
         """A new canvas for a new frame size; the old strokes belong to other pixels."""
         if self.canvas is None or self.canvas.cover.shape != (h, w):
             self.canvas = Canvas(h, w)
-            self.tips = {}
+            self.follower.reset()
 
     def _advance(self, t: float) -> None:
         """Fade by the frame time passed (none if time went backwards: a restarted source)."""
@@ -141,41 +115,13 @@ class Trails:
             self.canvas.fade(0.5 ** ((t - self._t) / self.p.fade_s))
         self._t = t
 
-    def _is_new(self, result: PoseResult, meta: FrameMeta) -> bool:
-        """A result not painted yet: a new source frame index, or a new object if none is given."""
-        key = result_key(meta, POSE.key)
-        if key == self._seen:
-            return False
-        self._seen = key
-        return True
-
     def paint(self, result: PoseResult, t: float) -> None:
-        """Extend each point's stroke within its own track; end the strokes of tracks and
-        points no longer seen."""
-        tips: dict[tuple[int, int], Tip] = {}
-        for track_id, kp in people(result):
-            seen = visible(kp, self.p.min_score)
-            size = body_size(kp, seen)
-            colour = track_colour(track_id)
-            for i in self.points:
-                if seen[i]:
-                    tips[track_id, i] = self._brush(self.tips.get((track_id, i)), kp[i], t, size, colour)
-        self.tips = tips
-
-    def _brush(self, tip: Tip | None, point: np.ndarray, t: float, size: float,
-               colour: tuple[int, int, int]) -> Tip:
-        x, y = float(point[0]), float(point[1])
-        here = (int(round(x)), int(round(y)))
-        jump = np.hypot(x - tip.x, y - tip.y) / size if tip else 0.0
-        if tip is None or jump > self.p.max_jump:
-            self.canvas.stroke(here, here, colour, self.p.opacity, stroke_width(size, 0.0, self.p.width))
-        else:
-            speed = jump / max(t - tip.t, 1e-3)
-            start = (int(round(tip.x)), int(round(tip.y)))
-            self.canvas.stroke(start, here, colour, self.p.opacity, stroke_width(size, speed, self.p.width))
-        return Tip(x, y, t)
+        """Lay the segments the new result adds, each in its track's colour."""
+        for s in self.follower.follow(result, t):
+            self.canvas.stroke(s.a, s.b, track_colour(s.track), self.p.opacity,
+                               stroke_width(s.size, s.speed, self.p.width))
 
     def close(self) -> None:
         self.canvas = None
-        self.tips = {}
+        self.follower.reset()
         self.out = FrameBuffer()

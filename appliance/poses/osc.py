@@ -1,4 +1,5 @@
-"""Pose events and keypoints to other software (Max, TouchDesigner, SuperCollider) over OSC.
+"""OSC with other software (Max, TouchDesigner, SuperCollider): pose events and keypoints out,
+commands in.
 
 Sound and light designers in galleries speak OSC over UDP, so events go out as
 `/pose/event <track_id:int> <pose:str> <"start"|"end">` and, if asked, each track's keypoints
@@ -12,6 +13,10 @@ not at start (a `.local` name does not resolve while the network is still coming
 and a host that does not resolve or a send that fails (no route, a broadcast address without
 permission) is logged once, the message dropped, and the host looked up again with a growing
 pause (1 s, doubling, at most a minute) until it answers; then that is logged once too.
+
+Commands come in only when `[poses.osc] listen_port` is set (nothing listens on the network by
+default), on 127.0.0.1 unless `listen_host` opens it wider: `/painting/save` saves the evening's
+painting (`OscListener`, python-osc's own UDP server on its own thread).
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import time
 from typing import Callable
 
 import numpy as np
+from pythonosc.dispatcher import Dispatcher
+from pythonosc.osc_server import BlockingOSCUDPServer
 from pythonosc.udp_client import SimpleUDPClient
 
 from appliance.poses.events import PoseEvent
@@ -139,3 +146,56 @@ class OscSender:
     def close(self) -> None:
         if self.client is not None:
             self.client.close()
+
+
+class OscListener:
+    """OSC commands in: each address in `commands` calls its function (with no arguments) on
+    the listener's own thread, so the functions must be thread-safe (they only ask: the
+    pipeline acts in its display loop). Other addresses are logged once each and ignored. A
+    pipeline observer: it stops listening when the pipeline stops. The port is bound here,
+    so a port in use raises OSError at once."""
+
+    def __init__(self, host: str, port: int, commands: dict[str, Callable[[], object]]):
+        dispatcher = Dispatcher()
+        for address, command in commands.items():
+            dispatcher.map(address, self._handler(address, command))
+        dispatcher.set_default_handler(self._unknown)
+        self._unknowns: set[str] = set()
+        self.server = BlockingOSCUDPServer((host, port), dispatcher)
+        self.server.handle_error = self._error
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.2},
+                                       name="osc-listen", daemon=True)
+        self.thread.start()
+        log.info("OSC commands taken on %s:%d (%s)", *self.address[:2], ", ".join(commands))
+
+    @property
+    def address(self) -> tuple:
+        """(host, port) listened on (the port the system chose, when 0 was asked for)."""
+        return self.server.server_address
+
+    @staticmethod
+    def _handler(address: str, command: Callable[[], object]) -> Callable[..., None]:
+        def handle(_address: str, *_args: object) -> None:
+            log.info("OSC %s", address)
+            command()
+        return handle
+
+    def _unknown(self, address: str, *_args: object) -> None:
+        if address not in self._unknowns and len(self._unknowns) < 20:  # a noisy desk: bounded
+            self._unknowns.add(address)
+            log.warning("OSC %s: not a command here (ignored from now on)", address[:80])
+
+    def _error(self, _request: object, client: tuple) -> None:
+        log.warning("OSC: a message from %s could not be handled", client[0])
+
+    def frame_shown(self, pipeline: object) -> None:
+        pass
+
+    def stopped(self, pipeline: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        if self.thread.is_alive():
+            self.server.shutdown()
+            self.thread.join(2.0)
+        self.server.server_close()

@@ -22,16 +22,12 @@ from appliance.sources.synthetic import SyntheticSource
 
 from conftest import run_cli
 from test_poses_data import FPS, base, both_arms, stand, transform
-from test_poses_recording import performance
+from test_poses_recording import performance, record_performance
 
 
 @pytest.fixture(scope="module")
 def show(tmp_path_factory):
-    path = tmp_path_factory.mktemp("show") / "show.jsonl"
-    with PoseRecorder(path) as recorder:
-        for index, poses in enumerate(performance()):
-            recorder.write(index, index / FPS, poses)
-    return path
+    return record_performance(tmp_path_factory.mktemp("show") / "show.jsonl")
 
 
 def test_events_command_replays_a_recording_like_the_live_watcher(show):
