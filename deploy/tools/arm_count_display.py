@@ -4,12 +4,13 @@ The display path is every effect of the mode plus the picture handed to SDL, as
 `appliance.bench.display` times it here. Under QEMU the analysis would cost far more than the
 display (a style keyframe is ~2 G instructions), so it is done beforehand on this machine:
 
-    python deploy/tools/arm_count_display.py prepare /var/tmp/display-inputs.pkl 40
+    python deploy/tools/arm_count_display.py prepare /var/tmp/display-inputs.pkl 60
     ../shared/tools/arm-count -- python /src/deploy/tools/arm_count_display.py count /var/tmp/display-inputs.pkl MODE N
 
-`prepare` keeps 40 frames of the sample clip (640x480) and, per mode, the analysis results each
+`prepare` keeps 60 frames of the sample clip (640x480) and, per mode, the analysis results each
 frame would carry behind a 30 fps camera on a Pi 4 (a new pose, mask or keyframe every few
-frames, as `bench --all` projects). `count` replays N of them through the mode's effects only (no model is loaded).
+frames, as `bench --all` projects). `count` replays N of them through the mode's effects only (no model is loaded),
+after the same untimed warm-up as the display bench (modes that follow the clock are counted mid-cycle).
 `lightning` counts N bare Lightning invokes the same way, `keyframe H W N` N bare style
 transformer invokes at H x W. Run with N and 2N (N <= 20): the
 difference over N is one frame. The figures are kept in
@@ -56,7 +57,7 @@ def prepare(path: str, n: int) -> None:
 
 
 def count(path: str, name: str, n: int) -> None:
-    from appliance.bench.display import CAMERA_FPS, SCREEN, handed_to_sdl
+    from appliance.bench.display import SCREEN, WARM_UP_FRAMES, frame_time, handed_to_sdl
     from appliance.config import Settings
     from appliance.core.frame import FrameMeta
     from appliance.core.modes import Mode
@@ -68,13 +69,24 @@ def count(path: str, name: str, n: int) -> None:
     settings = Settings()
     mode = Mode(name, settings.modes[name], build_stages=False)
     screen, uploads, times = ScreenPicture(screen=SCREEN), {}, StageTimes()
-    for i in range(n):
+    for i in range(WARM_UP_FRAMES + n):
+        if i == WARM_UP_FRAMES:
+            settle()
         image = kept["frames"][i % len(kept["frames"])]
-        meta = FrameMeta(i, i / CAMERA_FPS, 0.0)
+        meta = FrameMeta(i, frame_time(i), 0.0)
         for key, (result, index) in kept["results"][name][i % len(kept["frames"])].items():
             meta.results.put(key, result, index)
         handed_to_sdl(screen.convert(mode.apply(image, meta, times)), uploads)
     print(name, n, "done")
+
+
+def settle() -> None:
+    """Let the work the warm-up started beside the display (generation-loss's restoration) end
+    before the counted frames, so that two counts differ by their frames alone."""
+    import threading
+    for thread in threading.enumerate():
+        if thread.name in ("repair", "film"):
+            thread.join(600)
 
 
 def lightning(path: str, n: int) -> None:

@@ -7,7 +7,7 @@ root=${ARM_ROOT:-/var/tmp/arm-count-root}
 inputs=/var/tmp/display-inputs.pkl
 python=${PYTHON:-.venv/bin/python}
 mkdir -p "$root/var/tmp"
-"$python" deploy/tools/arm_count_display.py prepare "$root$inputs" 40
+"$python" deploy/tools/arm_count_display.py prepare "$root$inputs" 60
 count() { bash ../shared/tools/arm-count -- python /src/deploy/tools/arm_count_display.py "$@" 2>&1 \
           | sed -n 's/^aarch64 instructions: //p'; }
 {
