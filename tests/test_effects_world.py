@@ -148,3 +148,39 @@ def test_after_a_style_effect_the_visitors_are_painted_in_the_world(tmp_path):
     person = cv2.resize(masks()[STOP], (camera.shape[1], camera.shape[0])) > 0.9
     changed = np.abs(output.last.astype(int) - camera.astype(int)).max(axis=2)
     assert person.sum() > 2000 and np.median(changed[person]) > 40  # painted (the camera's people: about 12)
+
+
+class Watch:
+    """A pipeline observer keeping the world effect's shapes at one frame and at the last."""
+
+    def __init__(self, mark: int):
+        self.mark, self.frames, self.world, self.marked = mark, 0, None, None
+
+    def frame_shown(self, pipeline) -> None:
+        self.world = next(e for _, e in pipeline.mode.steps if isinstance(e, World))
+        if self.frames == self.mark:
+            self.marked = [(s.x, s.y) for s in self.world.shapes]
+        self.frames += 1
+
+    def stopped(self, pipeline) -> None:
+        pass
+
+
+def test_render_of_a_recorded_pose_stream_gathers_the_shapes_round_the_still_visitors(tmp_path):
+    """`appliance poses record` of people walking in and stopping, then `render` of that stream."""
+    clip = tmp_path / "clip.avi"
+    pictures = walk_then_stand(5.0)
+    writer = cv2.VideoWriter(str(clip), cv2.VideoWriter_fourcc(*"MJPG"), FPS, pictures[0].shape[1::-1])
+    for picture in pictures:
+        writer.write(picture)
+    writer.release()
+    stream = tmp_path / "clip.jsonl"
+    assert run_cli("poses", "record", str(clip), "-o", str(stream)).returncode == 0
+    watch = Watch(mark=STOP)
+    summary = render(Settings(), str(stream), "kandinsky-world", LastFrameOutput(), observers=[watch])
+    assert summary.frames_out == len(pictures) and watch.marked is not None
+    world = watch.world
+    assert len(world.visitors) >= 4
+    before = gap_to_visitors(world, watch.marked)
+    after = gap_to_visitors(world, [(s.x, s.y) for s in world.shapes])
+    assert np.median(after) < 0.5 * np.median(before), (before, after)
