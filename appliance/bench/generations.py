@@ -17,7 +17,7 @@ import numpy as np
 
 from appliance.core.lazy import cv2
 
-SEEDS = (1, 2, 3)
+SEEDS = (1, 2, 3, 4, 5)  # one film burns more than another: the mean of five is what a room loses
 GENERATIONS = 8
 SIZE = (640, 480)
 
