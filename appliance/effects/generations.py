@@ -44,6 +44,7 @@ from appliance.paint.repair import repair, ssim
 log = logging.getLogger(__name__)
 
 STILL_SAMPLES = 7      # frames whose median is the still (odd)
+END_WAIT_S = 10.0      # a mode switch waits this long at most for a restoration under way
 WAIT_S = 60.0          # a restoration not done after this long has hung: the picture stays as it was
 
 
@@ -93,7 +94,13 @@ class Background:
 
     def __init__(self, job: Callable[[], Any], name: str):
         self._future: Future = Future()
-        threading.Thread(target=self._run, args=(job,), name=name, daemon=True).start()
+        self._thread = threading.Thread(target=self._run, args=(job,), name=name, daemon=True)
+        self._thread.start()
+
+    def end(self, timeout: float = END_WAIT_S) -> None:
+        """Wait for the job to finish: OpenCV must not be mid-call in a daemon thread when the
+        process exits (its C++ threads then abort the interpreter at teardown)."""
+        self._thread.join(timeout)
 
     def _run(self, job: Callable[[], Any]) -> None:
         try:
@@ -276,4 +283,7 @@ class Generations:
         return f"generation {self.generation}" if self.still is not None else "gathering the still"
 
     def close(self) -> None:
+        for job in (self._film_job, self._repair_job):
+            if job is not None:
+                job.end()
         self._film_job = self._repair_job = None  # a running job ends on its own
