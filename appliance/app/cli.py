@@ -64,6 +64,14 @@ def _add_run_commands(sub: argparse._SubParsersAction) -> None:
                          "(default: $STATE_DIRECTORY, i.e. /var/lib/appliance under systemd)")
     service.set_defaults(handler=cmd_service)
 
+    pattern = sub.add_parser("test-pattern", help="show the card to set a projector's [output] corners "
+                             "by (grid, centre circle, named corners), through the configured output")
+    pattern.add_argument("--config", type=Path, help="TOML config file (its [output] corners, rotation, fit)")
+    pattern.add_argument("--output", help="auto, window, hdmi, null, file:PATH.png (default: the config's)")
+    pattern.add_argument("--seconds", type=float, default=600.0, help="how long to show it (default 600; "
+                         "Esc closes a window)")
+    pattern.set_defaults(handler=cmd_test_pattern)
+
     snapshot = sub.add_parser("snapshot", help="save the evening's painting as a PNG in the state "
                               "folder and print its path (the running service saves what it has "
                               "painted; without one, the canvas it kept)")
@@ -269,7 +277,8 @@ def cmd_bench(args: argparse.Namespace) -> int:
     if args.soak_frames < 1:
         raise ConfigError([f"--soak-frames: {args.soak_frames} is out of range (expected a value >= 1)"])
     if args.generation_loss:
-        return bench_generation_loss(args.json)
+        from appliance.bench.generations import print_generation_loss
+        return print_generation_loss(args.json)
     settings = load_settings(args)
     if args.all:
         from appliance.bench.budgets import run_all
@@ -288,19 +297,6 @@ def cmd_bench(args: argparse.Namespace) -> int:
         from appliance.atomic import atomic_write_text
         atomic_write_text(args.json, json.dumps(report, indent=2) + "\n")
         print(f"wrote {args.json}")
-    return 0
-
-
-def bench_generation_loss(json_path: Path | None) -> int:
-    from appliance.atomic import atomic_write_text
-    from appliance.bench.generations import empty_room, generation_figures, generation_lines, generation_table
-    from appliance.bench.truth import read_clip
-
-    figures = generation_figures(empty_room(read_clip()))
-    print(generation_table(figures) + "\n" + "\n".join(generation_lines(figures)))
-    if json_path:
-        atomic_write_text(json_path, json.dumps(figures, indent=2) + "\n")
-        print(f"wrote {json_path}")
     return 0
 
 
@@ -444,6 +440,12 @@ def _quiet_settings(args: argparse.Namespace) -> Settings:
     settings = load_config(args.config)
     setup_logging("warning")
     return settings
+
+
+def cmd_test_pattern(args: argparse.Namespace) -> int:
+    from appliance.app.pattern import test_pattern_command
+    setup_logging("warning")
+    return test_pattern_command(args.config, args.output, args.seconds)
 
 
 def cmd_doctor(args: argparse.Namespace) -> int:

@@ -48,7 +48,7 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
     source = create_source(s.spec, width=s.width, height=s.height, fps=s.fps, loop=s.loop)
     spec = output_spec or settings.output.spec
     o = settings.output
-    output = create_output(spec, o.title, o.fit, o.rotation)
+    output = create_output(spec, o.title, o.fit, o.rotation, o.corners)
     options = options or pipeline_options(settings, spec, source.live)
     if wait_for_source:
         options = dataclasses.replace(options, wait_for_source=True)  # the caller's options stay as they are

@@ -10,7 +10,9 @@ restoration's own time is reported too: it runs beside the display, never in a f
 
 from __future__ import annotations
 
+import json
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -71,3 +73,16 @@ def generation_table(figures: dict[str, Any]) -> str:
         cells = [f"{figures['ssim_per_seed'][str(s)][g]:.3f}" for s in seeds]
         lines.append(f"| {g + 1} | " + " | ".join(cells) + f" | {figures['ssim_mean'][g]:.3f} |")
     return "\n".join(lines) + "\n"
+
+
+def print_generation_loss(json_path: Path | None) -> int:
+    """`appliance bench --generation-loss`: the table, and the figures kept as JSON if asked."""
+    from appliance.atomic import atomic_write_text
+    from appliance.bench.truth import read_clip
+
+    figures = generation_figures(empty_room(read_clip()))
+    print(generation_table(figures) + "\n" + "\n".join(generation_lines(figures)))
+    if json_path:
+        atomic_write_text(json_path, json.dumps(figures, indent=2) + "\n")
+        print(f"wrote {json_path}")
+    return 0

@@ -15,6 +15,11 @@ from appliance.outputs import parse_output_spec
 from appliance.sources import parse_source_spec
 
 
+def _corners_check(corners: list) -> str | None:
+    from appliance.outputs.keystone import corners_problem  # numpy, not OpenCV: `config check` stays light
+    return corners_problem(corners)
+
+
 def _spec_check(parse):
     """Adapt a spec parser that raises ValueError into a settings `check` returning the message."""
     def check(value: str) -> str | None:
@@ -47,6 +52,13 @@ class OutputSettings:
     rotation: int = setting(0, choices=(0, 90, 180, 270), help="turn the picture clockwise")
     fit: str = setting("fit", choices=("fit", "fill", "stretch"),
                        help="fit: whole picture, black bars; fill: cover the screen, crop; stretch")
+    corners: list[list[float]] = setting(default_factory=list, check=_corners_check,
+                                         expected="4 [x, y] pairs, fractions of the screen, e.g. "
+                                                  "[[0.05, 0], [0.95, 0], [1, 1], [0, 1]]",
+                                         help="corner pin for a projector at an angle: where the "
+                                              "picture's top-left, top-right, bottom-right and "
+                                              "bottom-left corners go on the screen ([] off; see "
+                                              "`appliance test-pattern`)")
 
 
 @dataclass

@@ -42,8 +42,9 @@ def desktop_present() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
-def create_output(spec: str, title: str = "appliance", fit: str = "fit", rotation: int = 0) -> Output:
-    """Build the output a spec names (not yet opened)."""
+def create_output(spec: str, title: str = "appliance", fit: str = "fit", rotation: int = 0,
+                  corners: list | None = None) -> Output:
+    """Build the output a spec names (not yet opened); `corners` pin the screen's picture."""
     parsed = parse_output_spec(spec)
     if parsed.kind == "auto":
         parsed = OutputSpec("window" if desktop_present() else "null")
@@ -52,9 +53,9 @@ def create_output(spec: str, title: str = "appliance", fit: str = "fit", rotatio
                         "(use --output hdmi on a device, or --output file:out.mp4 to record)")
     if parsed.kind == "window":
         from appliance.outputs.screen import ScreenOutput
-        return ScreenOutput.for_window(title, fit=fit, rotation=rotation)
+        return ScreenOutput.for_window(title, fit=fit, rotation=rotation, corners=corners)
     if parsed.kind == "hdmi":
-        return create_hdmi_output(title, fit=fit, rotation=rotation)
+        return create_hdmi_output(title, fit=fit, rotation=rotation, corners=corners)
     if parsed.kind == "video":
         from appliance.outputs.files import VideoFileOutput
         return VideoFileOutput(parsed.path)
@@ -66,10 +67,10 @@ def create_output(spec: str, title: str = "appliance", fit: str = "fit", rotatio
 
 
 def create_hdmi_output(title: str = "appliance", fbdev: str = "/dev/fb0", sysfs: str | None = None,
-                       fit: str = "fit", rotation: int = 0):
+                       fit: str = "fit", rotation: int = 0, corners: list | None = None):
     """Full screen without a desktop: SDL kmsdrm, else /dev/fb0, else keep retrying."""
     from appliance.outputs.fallback import FallbackOutput
     from appliance.outputs.fbdev import FbdevOutput
     from appliance.outputs.screen import ScreenOutput
-    return FallbackOutput([lambda: ScreenOutput.for_hdmi(title, fit=fit, rotation=rotation),
-                           lambda: FbdevOutput(fbdev, sysfs, fit, rotation)])
+    return FallbackOutput([lambda: ScreenOutput.for_hdmi(title, fit=fit, rotation=rotation, corners=corners),
+                           lambda: FbdevOutput(fbdev, sysfs, fit, rotation, corners)])

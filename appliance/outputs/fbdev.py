@@ -45,8 +45,10 @@ def to_framebuffer_pixels(bgr: np.ndarray, bpp: int) -> np.ndarray:
 
 class FbdevOutput:
     def __init__(self, device: str | Path = "/dev/fb0", sysfs: str | Path | None = None,
-                 fit: str = "fit", rotation: int = 0):
+                 fit: str = "fit", rotation: int = 0, corners: list | None = None):
+        from appliance.outputs.keystone import CornerPin
         self.device = Path(device)
+        self.pin = CornerPin(corners) if corners else None
         self.sysfs = Path(sysfs) if sysfs else Path("/sys/class/graphics") / self.device.name
         self.fit, self.rotation = fit, rotation
         self.description = f"fbdev {self.device}"
@@ -65,7 +67,7 @@ class FbdevOutput:
         log.info("%s: %dx%d, %d bpp", self.description, self.width, self.height, self.bpp)
 
     def show(self, image: np.ndarray) -> None:
-        place(image, self.width, self.height, self.fit, self.rotation, out=self._canvas)
+        place(image, self.width, self.height, self.fit, self.rotation, out=self._canvas, pin=self.pin)
         pixels = to_framebuffer_pixels(self._canvas, self.bpp).reshape(self.height, -1)
         self._fb.seek(0)
         if self.stride == self._row_bytes:

@@ -12,10 +12,13 @@ FITS = ("fit", "fill", "stretch")
 
 
 def place(image: np.ndarray, width: int, height: int, fit: str = "fit", rotation: int = 0,
-          out: np.ndarray | None = None) -> np.ndarray:
-    """`image` rotated, scaled and centred onto a width x height BGR canvas (black borders)."""
+          out: np.ndarray | None = None, pin=None) -> np.ndarray:
+    """`image` rotated, scaled and centred onto a width x height BGR canvas (black borders);
+    with a corner `pin` (appliance.outputs.keystone), warped into its quadrilateral instead."""
     if ROTATIONS[rotation] is not None:
         image = cv2.rotate(image, ROTATIONS[rotation])
+    if pin is not None:
+        return pin.apply(image, width, height, out=out)
     canvas = out if out is not None else np.zeros((height, width, 3), np.uint8)
     h, w = image.shape[:2]
     if fit == "stretch":

@@ -20,6 +20,7 @@ import numpy as np
 
 from appliance.errors import OutputError
 from appliance.outputs.geometry import ROTATIONS
+from appliance.outputs.keystone import CornerPin
 
 log = logging.getLogger(__name__)
 
@@ -47,15 +48,19 @@ class ScreenPicture:
     giving the picture the screen's aspect.
     """
 
-    def __init__(self, fit: str = "fit", rotation: int = 0, screen: tuple[int, int] | None = None):
+    def __init__(self, fit: str = "fit", rotation: int = 0, screen: tuple[int, int] | None = None,
+                 corners: list | None = None):
         self.fit, self.rotation, self.screen = fit, rotation, screen
+        self.pin = CornerPin(corners) if corners else None
 
     def size(self, width: int, height: int) -> tuple[int, int]:
         """The picture's size for a width x height frame."""
         return self._stretched(*((height, width) if self.rotation in (90, 270) else (width, height)))
 
     def _stretched(self, width: int, height: int) -> tuple[int, int]:
-        if self.fit == "stretch" and self.screen:
+        """The screen's aspect at the frame's height when the picture must fill the whole screen:
+        stretched, or pinned by its corners (which are fractions of the screen)."""
+        if (self.fit == "stretch" or self.pin) and self.screen:
             width = max(1, round(height * self.screen[0] / self.screen[1]))
         return width, height
 
@@ -65,14 +70,16 @@ class ScreenPicture:
             image = cv2.rotate(image, rotation)
         h, w = image.shape[:2]
         size = self._stretched(w, h)
-        if size != (w, h):
+        if self.pin:  # one warp scales and pins
+            image = self.pin.apply(image, *size)
+        elif size != (w, h):
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
         return cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
 
 
 class ScreenOutput:
     def __init__(self, title: str, driver: str | None, fullscreen: bool, fit: str = "fit",
-                 rotation: int = 0):
+                 rotation: int = 0, corners: list | None = None):
         self.title = title
         self.fit, self.rotation = fit, rotation
         self.driver = driver
@@ -80,7 +87,7 @@ class ScreenOutput:
         self.description = f"{'hdmi' if fullscreen else 'window'} ({driver or 'SDL default driver'})"
         self._pg = None
         self._screen = None
-        self._picture = ScreenPicture(fit, rotation)
+        self._picture = ScreenPicture(fit, rotation, corners=corners)
         self.scaled_by = ""  # "GPU" or "CPU (SDL's software renderer)", once open
 
     @classmethod
@@ -95,7 +102,7 @@ class ScreenOutput:
         pg = self._pg = _pygame()
         if self.driver:
             os.environ["SDL_VIDEODRIVER"] = self.driver
-        os.environ["SDL_RENDER_LOGICAL_SIZE_MODE"] = "overscan" if self.fit == "fill" else "letterbox"
+        os.environ["SDL_RENDER_LOGICAL_SIZE_MODE"] = "overscan" if self.fit == "fill" and not self._picture.pin else "letterbox"
         os.environ.setdefault("SDL_RENDER_SCALE_QUALITY", "linear")  # pygame's default is nearest
         try:
             pg.display.init()

@@ -1,0 +1,100 @@
+"""The corner pin: a test card's corners land on the configured points within 1 px, on SDL's
+screen (dummy driver, pixels read back) and on the framebuffer (a regular file); bad corners
+are one config line naming the key."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from appliance.config import load_config
+from appliance.errors import ConfigError
+from appliance.outputs.fbdev import FbdevOutput
+from appliance.outputs.keystone import test_card as make_card
+from appliance.outputs.screen import ScreenOutput
+from conftest import run_cli
+from test_outputs_hdmi import fake_framebuffer, read_back
+
+PROJECTOR_AT_AN_ANGLE = [[0.08, 0.03], [0.95, 0.0], [1.0, 1.0], [0.0, 0.9]]
+TILTED = [[0.2, 0.1], [0.85, 0.2], [0.8, 0.95], [0.1, 0.8]]
+DIAGONALS = ((1, 1), (-1, 1), (-1, -1), (1, -1))  # the direction each corner is extreme against
+
+
+def found_corners(shown: np.ndarray) -> list[tuple[int, int]]:
+    """Each corner of the lit quadrilateral: its lit pixel furthest towards that corner."""
+    ys, xs = np.nonzero(shown.max(axis=2) > 20)  # the card is never darker than 40; outside is black
+    corners = []
+    for dx, dy in DIAGONALS:
+        k = np.argmin(dx * xs + dy * ys)
+        corners.append((int(xs[k]), int(ys[k])))
+    return corners
+
+
+def assert_pinned(shown: np.ndarray, corners: list[list[float]]) -> None:
+    h, w = shown.shape[:2]
+    for (x, y), (fx, fy) in zip(found_corners(shown), corners):
+        want = (fx * w - 0.5, fy * h - 0.5)  # the picture's outer edge, in pixel-centre coordinates
+        assert abs(x - np.clip(want[0], 0, w - 1)) <= 1.0 and abs(y - np.clip(want[1], 0, h - 1)) <= 1.0, \
+            ((x, y), want)
+
+
+@pytest.mark.parametrize("corners", [PROJECTOR_AT_AN_ANGLE, TILTED])
+def test_the_screen_pins_the_cards_corners_to_the_configured_points(sdl_dummy, corners):
+    screen = ScreenOutput.for_window(driver="dummy", corners=corners)
+    screen.open(640, 480, 10)
+    try:
+        screen.show(make_card(640, 480))
+        shown = screen.pixels()
+    finally:
+        screen.close()
+    assert_pinned(shown, corners)
+    assert shown[240, 5].max() == 0 or corners[3][0] == 0.0  # outside the quadrilateral: black
+
+
+def test_the_framebuffer_pins_too(tmp_path):
+    device, sysfs, stride = fake_framebuffer(tmp_path, width=320, height=240)
+    out = FbdevOutput(device, sysfs, corners=TILTED)
+    out.open(640, 480, 10)
+    out.show(make_card(640, 480))
+    out.close()
+    assert_pinned(read_back(device, 320, 240, 32, stride), TILTED)
+
+
+def test_without_corners_the_card_fills_the_screen(sdl_dummy):
+    screen = ScreenOutput.for_window(driver="dummy")
+    screen.open(640, 480, 10)
+    try:
+        screen.show(make_card(640, 480))
+        assert found_corners(screen.pixels()) == [(0, 0), (639, 0), (639, 479), (0, 479)]
+    finally:
+        screen.close()
+
+
+@pytest.mark.parametrize("corners, problem", [
+    ("[[0.1, 0.1]]", "1 corner(s) given"),
+    ("[[0, 0], [1, 0], [1, 1], [0, 1, 2]]", "expected 4 [x, y] pairs"),
+    ("[[0, 0], [1, 1], [1, 0], [0, 1]]", "convex shape clockwise"),
+    ("[[0, 0], [0, 1], [1, 1], [1, 0]]", "convex shape clockwise"),
+    ("[[0, 0], [1.2, 0], [1, 1], [0, 1]]", "off the screen"),
+    ('"corners"', "expected a list"),
+])
+def test_bad_corners_are_one_line_naming_the_key(tmp_path, corners, problem):
+    path = tmp_path / "appliance.toml"
+    path.write_text(f"[output]\ncorners = {corners}\n")
+    with pytest.raises(ConfigError) as caught:
+        load_config(path)
+    assert len(caught.value.problems) == 1
+    line = caught.value.problems[0]
+    assert "output.corners" in line and problem in line and "\n" not in line, line
+
+
+def test_the_test_pattern_command_writes_the_pinned_card(tmp_path):
+    config = tmp_path / "appliance.toml"
+    config.write_text(f"[output]\ncorners = {TILTED}\n")
+    card = tmp_path / "card.png"
+    done = run_cli("test-pattern", "--config", str(config), "--output", f"file:{card}", "--seconds", "0.1")
+    assert done.returncode == 0, done.stderr
+    import cv2
+    assert_pinned(cv2.imread(str(card)), TILTED)
+    done = run_cli("test-pattern", "--seconds", "-1")
+    assert done.returncode != 0 and "--seconds" in done.stderr
