@@ -102,7 +102,8 @@ class ScreenOutput:
         pg = self._pg = _pygame()
         if self.driver:
             os.environ["SDL_VIDEODRIVER"] = self.driver
-        os.environ["SDL_RENDER_LOGICAL_SIZE_MODE"] = "overscan" if self.fit == "fill" and not self._picture.pin else "letterbox"
+        overscan = self.fit == "fill" and not self._picture.pin  # a pinned picture has the screen's aspect
+        os.environ["SDL_RENDER_LOGICAL_SIZE_MODE"] = "overscan" if overscan else "letterbox"
         os.environ.setdefault("SDL_RENDER_SCALE_QUALITY", "linear")  # pygame's default is nearest
         try:
             pg.display.init()
