@@ -98,3 +98,14 @@ def test_the_test_pattern_command_writes_the_pinned_card(tmp_path):
     assert_pinned(cv2.imread(str(card)), TILTED)
     done = run_cli("test-pattern", "--seconds", "-1")
     assert done.returncode != 0 and "--seconds" in done.stderr
+
+
+def test_on_a_full_screen_the_pin_is_in_fractions_of_that_screen():
+    """On a 16:9 screen a 4:3 frame is pinned at the screen's aspect (SDL then only scales it):
+    the corners are fractions of the screen, not of a letterboxed picture."""
+    from appliance.outputs.screen import ScreenPicture
+    picture = ScreenPicture(corners=TILTED, screen=(1920, 1080))
+    assert picture.size(640, 480) == (853, 480)
+    shown = picture.convert(make_card(640, 480))
+    assert shown.shape == (480, 853, 3)
+    assert_pinned(shown, TILTED)
