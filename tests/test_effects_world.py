@@ -97,7 +97,7 @@ def test_the_visitors_stay_themselves_and_the_room_is_gone(tmp_path):
     person = cv2.resize(masks()[STOP], SIZE) > 0.9  # the segmentation model alone, as a reference
     nobody = cv2.resize(masks()[STOP], SIZE) < 0.05
     kept = np.abs(mirrored.astype(int) - image.astype(int)).max(axis=2)
-    share = world._weights[0]  # how much of the camera's picture the world shows, per pixel
+    share = world.shares.shares[0]  # how much of the camera's picture the world shows, per pixel
     assert person.sum() > 2000 and np.median(share[person]) > 0.85  # the people are shown
     shown = share > 0.99
     assert shown.sum() > 2000 and np.all(kept[shown] <= 3)  # as the camera saw them (1 % of world)

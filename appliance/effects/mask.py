@@ -16,11 +16,9 @@ import numpy as np
 from appliance.config.schema import setting
 from appliance.core.frame import FrameMeta
 from appliance.core.registry import register_effect
-from appliance.core.results import MaskResult
 from appliance.core.stages import AnalysisContext, StageRequest, mask_request
 from appliance.core.lazy import cv2
-from appliance.core.results import result_key
-from appliance.paint.masks import SEGMENTATION_MODELS, person_weight
+from appliance.paint.masks import SEGMENTATION_MODELS, MaskShares
 
 
 @register_effect
@@ -38,37 +36,26 @@ class Mask:
     def __init__(self, params: "Mask.Params"):
         self.p = params
         self.request = mask_request(params.model)
-        self.people: np.ndarray | None = None
-        self.weights: tuple[np.ndarray, np.ndarray] | None = None  # (effected, original) shares
-        self._made_from: object = None  # the mask result and frame size the weights come from
+        # (effected, original) shares: the effected picture is on the people when the room is kept
+        self.shares = MaskShares(self.request.key, params.threshold, params.feather,
+                                 people_first=params.keep == "room")
 
     @property
     def person_region(self) -> np.ndarray | None:
         """Where the last frame's mask put people (bool): the pixels painted or spared, which
         the mask benchmark holds against where people really walked."""
-        return None if self.people is None else self.people >= 0.5
+        people = self.shares.people
+        return None if people is None else people >= 0.5
 
     def stages(self, context: AnalysisContext) -> list[StageRequest]:
         return [self.request]
 
     def process(self, image: np.ndarray, meta: FrameMeta) -> np.ndarray:
-        self._weigh(meta, image.shape[1], image.shape[0])
+        shares = self.shares.at(meta, image.shape[1], image.shape[0])
         original = meta.original
         if original is None or original is image or original.shape != image.shape:
             return image
-        return cv2.blendLinear(image, original, *self.weights)
-
-    def _weigh(self, meta: FrameMeta, w: int, h: int) -> None:
-        """The feathered weights, made again only when a new mask arrives (the display shows
-        each mask for several frames)."""
-        made_from = (result_key(meta, self.request.key), w, h)
-        if made_from == self._made_from:
-            return
-        self._made_from = made_from
-        mask = meta.results.get(self.request.key, MaskResult)
-        people = self.people = person_weight(mask, (w, h), self.p.threshold, self.p.feather)
-        effected = people if self.p.keep == "room" else 1.0 - people
-        self.weights = (np.ascontiguousarray(effected, np.float32), np.ascontiguousarray(1.0 - effected, np.float32))
+        return cv2.blendLinear(image, original, *shares)
 
     def close(self) -> None:
         pass

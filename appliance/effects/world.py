@@ -25,11 +25,11 @@ from appliance.config.schema import setting
 from appliance.core.frame import FrameMeta
 from appliance.core.lazy import cv2
 from appliance.core.registry import register_effect
-from appliance.core.results import MaskResult, PoseResult, result_key
+from appliance.core.results import PoseResult, result_key
 from appliance.core.stages import POSE, AnalysisContext, StageRequest, mask_request
 from appliance.paint.bodies import FrameBuffer, body_size, people, pose_result, visible
 from appliance.paint.composition import Shape, draw, ground, layout
-from appliance.paint.masks import SEGMENTATION_MODELS, person_weight
+from appliance.paint.masks import SEGMENTATION_MODELS, MaskShares
 from appliance.poses.keypoints import KEYPOINTS
 
 GATHERERS = ("disc", "triangle", "checker")
@@ -100,8 +100,7 @@ class World:
         self.canvas = FrameBuffer()
         self.out = FrameBuffer()
         self._grounds: tuple[np.ndarray, np.ndarray] | None = None
-        self._weights: tuple[np.ndarray, np.ndarray] | None = None
-        self._weights_from: object = None
+        self.shares = MaskShares(self.request.key, params.threshold, params.feather)  # (people's, world's)
         self._seen: object = None
         self._t: float | None = None
 
@@ -118,7 +117,7 @@ class World:
         self._see(meta, t)
         self._move(t)
         world = self._paint(t)
-        out = cv2.blendLinear(image, world, *self._weigh(meta, w, h), dst=self.out.like(image))
+        out = cv2.blendLinear(image, world, *self.shares.at(meta, w, h), dst=self.out.like(image))
         self._draw_followers(out, t)
         return out
 
@@ -127,7 +126,6 @@ class World:
         self.size = (w, h)
         self.shapes = layout(self.p.seed, w, h, self.p.shapes)
         self._grounds = (ground(self.p.seed, w, h), ground(self.p.seed + 1, w, h))
-        self._weights_from = None
         self.followers = {}
 
     # -- the people, from the newest pose result -------------------------------------------------
@@ -246,17 +244,6 @@ class World:
         """Dots on hands are drawn in front of the visitor, as if held."""
         for i, (_, _, radius) in self.followers.items():
             draw(out, self.shapes[i], self._breath(self.shapes[i], t), radius)
-
-    def _weigh(self, meta: FrameMeta, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
-        """(people, world) shares, made again only when a new mask arrives."""
-        made_from = (result_key(meta, self.request.key), w, h)
-        if made_from != self._weights_from:
-            self._weights_from = made_from
-            people_share = person_weight(meta.results.get(self.request.key, MaskResult), (w, h),
-                                         self.p.threshold, self.p.feather)
-            self._weights = (np.ascontiguousarray(people_share, np.float32),
-                             np.ascontiguousarray(1.0 - people_share, np.float32))
-        return self._weights
 
     def close(self) -> None:
         self.canvas = FrameBuffer()

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from appliance.core.lazy import cv2
-from appliance.core.results import MaskResult
+from appliance.core.results import MaskResult, result_key
 
 SEGMENTATION_MODELS = ("meet", "selfie")
 MASK_WORK_WIDTH = 320  # feathering is done this wide: soft edges need no full-resolution blur
@@ -37,3 +37,24 @@ def composite(effected: np.ndarray, original: np.ndarray, weight: np.ndarray) ->
     """effected where weight is 1, original where it is 0."""
     weight = np.ascontiguousarray(weight, np.float32)
     return cv2.blendLinear(effected, original, weight, 1.0 - weight)
+
+
+class MaskShares:
+    """Per-pixel shares of two pictures joined along the person mask, (people's, the room's)
+    or with `people_first=False` the other way round, made again only when a new mask result
+    arrives or the size changes: the display shows each mask for several frames."""
+
+    def __init__(self, key: str, threshold: float, feather: float, people_first: bool = True):
+        self.key, self.threshold, self.feather, self.people_first = key, threshold, feather, people_first
+        self.people: np.ndarray | None = None  # the feathered person weight of the newest mask
+        self.shares: tuple[np.ndarray, np.ndarray] | None = None
+        self._made_from: object = None
+
+    def at(self, meta, w: int, h: int) -> tuple[np.ndarray, np.ndarray]:
+        made_from = (result_key(meta, self.key), w, h)
+        if made_from != self._made_from:
+            self._made_from = made_from
+            self.people = person_weight(meta.results.get(self.key, MaskResult), (w, h), self.threshold, self.feather)
+            first = self.people if self.people_first else 1.0 - self.people
+            self.shares = (np.ascontiguousarray(first, np.float32), np.ascontiguousarray(1.0 - first, np.float32))
+        return self.shares
