@@ -7,7 +7,8 @@
   `$STATE_DIRECTORY` (/var/lib/appliance for the service), else `~/.local/state/appliance`.
   Everything written lives under it: the last good config, taught poses, the style-vector
   cache, the status file `appliance doctor` reads, the service's PID (for `appliance
-  snapshot`), the evening's canvas and the paintings saved from it.
+  snapshot`), the evening's canvas and the paintings saved from it, the technician's page's
+  password hash and the config edited on it.
 """
 
 from __future__ import annotations
@@ -30,6 +31,8 @@ STATUS = "status.json"
 SERVICE_PID = "service.pid"
 EVENING_CANVAS = "evening-canvas.png"
 PAINTINGS = "paintings"
+EDITED_CONFIG = "appliance.toml"  # the config as edited on the technician's page
+PASSWORD = "technician-password"  # the page's salted password hash
 
 
 def models_dir(configured: str = "") -> Path:

@@ -52,11 +52,14 @@ def load_examples(settings: PoseSettings, state_dir: Path | None) -> PoseExample
 
 class Reactions:
     """Turns pose events into actions: "3 people arms_up -> next_mode" fires once when the
-    third person's arms go up, and may fire again only after the crowd has come apart."""
+    third person's arms go up, and may fire again only after the crowd has come apart. A
+    reaction of `scope = "show"` goes to `on_show_action` (this box and every box of the show)."""
 
-    def __init__(self, settings: PoseSettings, on_action: Callable[[str], None]):
+    def __init__(self, settings: PoseSettings, on_action: Callable[[str], None],
+                 on_show_action: Callable[[str], None] | None = None):
         self.rules = settings.reactions
         self.on_action = on_action
+        self.on_show_action = on_show_action or on_action
         self.holding: dict[str, set[int]] = collections.defaultdict(set)
         self.fired: set[int] = set()
 
@@ -68,8 +71,9 @@ class Reactions:
                 continue
             if len(people) >= rule.people and i not in self.fired:
                 self.fired.add(i)
-                log.info("reaction: %d holding %s -> %s", len(people), rule.pose, rule.action)
-                self.on_action(rule.action)
+                log.info("reaction: %d holding %s -> %s%s", len(people), rule.pose, rule.action,
+                         " (the whole show)" if rule.scope == "show" else "")
+                (self.on_show_action if rule.scope == "show" else self.on_action)(rule.action)
             elif len(people) < rule.people:
                 self.fired.discard(i)
 
@@ -97,11 +101,14 @@ class PoseStage:
     name = "pose"
 
     def __init__(self, estimator, watcher: PoseWatcher, reactions: Reactions | None = None,
-                 osc=None, examples_path: Path | None = None):
+                 osc=None, examples_path: Path | None = None,
+                 on_event: Callable[[PoseEvent], None] | None = None):
+        """`on_event`: told every pose event too (the show, when the box plays in one)."""
         self.estimator = estimator
         self.watcher = watcher
         self.reactions = reactions
         self.osc = osc
+        self.on_event = on_event
         self.examples_path = examples_path
         self.lesson: Lesson | None = None
 
@@ -136,6 +143,8 @@ class PoseStage:
             log.info("pose %s: track %d %s", event.event, event.track, event.pose)
             if self.reactions:
                 self.reactions.handle(event)
+            if self.on_event:
+                self.on_event(event)
         if self.osc:
             self._send_osc(image, events, meta.t)
         active = {t.id: self.watcher.events.active(t.id) for t in self.watcher.tracks}
@@ -163,10 +172,13 @@ class PoseStage:
 
 
 def build_pose_stage(settings: Settings, state_dir: Path | None, estimator=None,
-                     on_action: Callable[[str], None] | None = None) -> PoseStage:
+                     on_action: Callable[[str], None] | None = None,
+                     on_show_action: Callable[[str], None] | None = None,
+                     on_event: Callable[[PoseEvent], None] | None = None) -> PoseStage:
     """The pose stage: `estimator` finds the poses (None: the frames bring their own); with
     `on_action`, the [poses] reactions, taught poses and OSC are on too (the pipeline-wide
-    stage), without it the stage only tracks (a mode's own, when [poses] is off).
+    stage), without it the stage only tracks (a mode's own, when [poses] is off). Show-wide
+    reactions go to `on_show_action` and every event to `on_event` (a show of several boxes).
     ModelError/ConfigError name what is wrong."""
     p = settings.poses
     rules = load_rules(p.rules)
@@ -177,8 +189,8 @@ def build_pose_stage(settings: Settings, state_dir: Path | None, estimator=None,
     if p.osc.enabled:
         from appliance.poses.osc import OscSender  # python-osc only when OSC is on
         osc = OscSender(p.osc.host, p.osc.port, (1, 1), keypoint_rate=p.osc.keypoints_hz)
-    reactions = Reactions(p, on_action) if p.reactions else None
-    return PoseStage(estimator, watcher, reactions, osc, paths.taught_poses(p.examples, state_dir))
+    reactions = Reactions(p, on_action, on_show_action) if p.reactions else None
+    return PoseStage(estimator, watcher, reactions, osc, paths.taught_poses(p.examples, state_dir), on_event)
 
 
 def pose_estimator(context: AnalysisContext, follow: bool = True):

@@ -179,7 +179,9 @@ def _add_poses_commands(sub: argparse._SubParsersAction) -> None:
 
 
 def _add_admin_commands(sub: argparse._SubParsersAction) -> None:
-    """doctor and config check/show: for the installer"""
+    """doctor, config check/show and password: for the installer"""
+    from appliance.app.password import add_password_command
+    add_password_command(sub)
     doctor = sub.add_parser("doctor", help="check camera, screen, models, GPIO, heat, disk and "
                             "the running service's analysis stages, for an installer")
     doctor.add_argument("--config", type=Path, help="TOML config file")

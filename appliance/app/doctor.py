@@ -37,6 +37,18 @@ def check_config(path: Path | None) -> tuple[Finding, Settings]:
         return Finding("FAIL", "config", f"{first}{more}; run `appliance config check`"), Settings()
 
 
+def check_config_in_force(config: Path | None, state_dir: Path | None) -> tuple[Finding, Settings]:
+    """The config the service loads: `config`, or the copy edited on the technician's page
+    when that is newer (said so)."""
+    from appliance import paths
+    from appliance.config.files import config_in_force, describe
+    path = config_in_force(config, paths.state_dir(state_dir))
+    finding, settings = check_config(path)
+    if path != config:
+        finding.text += f"; in force: {describe(path, config)}"
+    return finding, settings
+
+
 def check_camera(root: Path, picamera2_probe: Callable[[], tuple[bool, str]]) -> Finding:
     found, reason = picamera2_probe()
     if found:
@@ -66,11 +78,14 @@ def check_display(root: Path) -> Finding:
                    "running and retries)")
 
 
-def check_models(settings: Settings) -> list[Finding]:
-    from appliance.models.manifest import ModelStore
+def check_models(settings: Settings, load_models: bool = True) -> list[Finding]:
+    """Every model's file and (when `load_models`) its tensor shapes, loading it; without,
+    only the files' sha256 (the technician's page, beside the running artwork)."""
+    from appliance.models.manifest import ModelStore, check_file
     try:
         store = ModelStore.from_settings(settings.models)
-        problems = store.verify_all()
+        problems = (store.verify_all() if load_models else
+                    {name: check_file(entry, store.dir) for name, entry in store.entries.items()})
         runtime = store.runtime.label
     except ApplianceError as exc:
         return [Finding("FAIL", "models", f"{exc}")]
@@ -160,6 +175,9 @@ def check_stages(state_dir: Path | None) -> Finding:
     status, problem = read_status(state_dir)
     if status is None:
         return Finding("OK", "analysis", f"not running: {problem}")
+    if status.get("asleep"):  # outside [schedule] hours: no camera, no models, by design
+        return Finding("OK", "analysis", f"asleep (gallery closed) until {status.get('until')}, "
+                       f"screen {status.get('screen')}" + (f"; {problem}" if problem else ""))
     stages = status.get("stages", {})
     restarted = {k: v for k, v in stages.items() if v.get("restarts")}
     where = f"mode {status.get('mode')}, {status.get('fps')} fps" + (f"; {problem}" if problem else "")
@@ -172,12 +190,13 @@ def check_stages(state_dir: Path | None) -> Finding:
 
 def run_doctor(config: Path | None, root: Path = Path("/"),
                picamera2_probe: Callable[[], tuple[bool, str]] | None = None,
-               vcgencmd: str | None = None, state_dir: Path | None = None) -> list[Finding]:
+               vcgencmd: str | None = None, state_dir: Path | None = None,
+               load_models: bool = True) -> list[Finding]:
     if picamera2_probe is None:
         from appliance.sources.picamera2 import picamera2_available
         picamera2_probe = picamera2_available
-    config_finding, settings = check_config(config)
+    config_finding, settings = check_config_in_force(config, state_dir)
     return [config_finding, check_camera(root, picamera2_probe), check_display(root),
-            *check_models(settings), check_gpio(root, settings),
+            *check_models(settings, load_models), check_gpio(root, settings),
             check_temperature(root, vcgencmd if vcgencmd is not None else shutil.which("vcgencmd")),
             check_root(root), check_stages(state_dir)]

@@ -26,24 +26,38 @@ log = logging.getLogger(__name__)
 
 
 class ActionRelay:
-    """Hands reactions' actions to the pipeline, which is built after the pose stage."""
+    """Hands reactions' actions to the pipeline, which is built after the pose stage, and,
+    when the box plays in a show (`appliance.show`), show-wide ones and pose events to it."""
 
     def __init__(self) -> None:
         self.target: Callable[[str], None] = lambda action: log.warning("action %s before start", action)
+        self.show = None  # the pipeline's ShowBox, with a [show]
 
     def send(self, action: str) -> None:
         self.target(action)
+
+    def send_show(self, action: str) -> None:
+        """Done here, and by every other box of the show (when there is one)."""
+        self.target(action)
+        if self.show is not None:
+            self.show.publish_action(action)
+
+    def pose_event(self, event) -> None:
+        if self.show is not None:
+            self.show.publish_pose(event)
 
 
 def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
                    stages: list[Callable[[], Analyzer]] | None = None, output_spec: str | None = None,
                    notifier: Notifier | None = None, state_dir: Path | None = None,
-                   wait_for_source: bool = False, saves: PaintingSaves | None = None) -> Pipeline:
+                   wait_for_source: bool = False, saves: PaintingSaves | None = None,
+                   awake: Callable[[], None] | None = None) -> Pipeline:
     """The pipeline settings describe. A file played into a file records every frame, unpaced:
     nobody watches it live, so there is no reason to drop frames or to wait for the clock.
     `wait_for_source`: a source that cannot be read is waited for, whatever it is (the service).
     `saves`: where requests to save the painting go (the service keeps one across reloads, for
-    its SIGUSR1); the previous button's long press and OSC `/painting/save` ask it too."""
+    its SIGUSR1); the previous button's long press and OSC `/painting/save` ask it too.
+    `awake`: told of every button press and of OSC `/awake` (the opening hours' keep-awake)."""
     s = settings.source
     source = create_source(s.spec, width=s.width, height=s.height, fps=s.fps, loop=s.loop)
     spec = output_spec or settings.output.spec
@@ -61,10 +75,14 @@ def build_pipeline(settings: Settings, options: PipelineOptions | None = None,
     pipeline = Pipeline(source, output, settings.modes, settings.run.mode, stages, options,
                         observers, context)
     relay.target = pipeline.apply_action  # reactions act on this pipeline
+    if settings.show.enabled:
+        from appliance.show.box import attach_show  # paho-mqtt only with a show
+        relay.show = attach_show(pipeline, settings.show)
     saves = saves or PaintingSaves()
     pipeline.observers.append(saves)
-    attach_controls(pipeline, settings.gpio, PoseTeacher(pipeline), saves.request)
-    attach_osc_listener(pipeline, settings.poses.osc, {"/painting/save": saves.request})
+    attach_controls(pipeline, settings.gpio, PoseTeacher(pipeline), saves.request, pressed=awake)
+    commands = {"/painting/save": saves.request, **({"/awake": awake} if awake else {})}
+    attach_osc_listener(pipeline, settings.poses.osc, commands)
     return pipeline
 
 
@@ -111,7 +129,7 @@ def pose_recipe(settings: Settings, context: AnalysisContext,
 
     def build() -> Analyzer:
         return build_pose_stage(settings, paths.state_dir(context.state_dir),
-                                pose_estimator(context), relay.send)
+                                pose_estimator(context), relay.send, relay.send_show, relay.pose_event)
     try:
         first = build()
     except ApplianceError as exc:

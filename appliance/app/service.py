@@ -12,26 +12,43 @@ Differences from `appliance run`, all for a box nobody watches:
   during start-up is kept and acted on, never lost;
 - SIGUSR1 saves the evening's painting (`appliance snapshot` sends it to the PID the service
   records in the state folder, `service.pid`, while it runs);
-- `auto` output means the HDMI screen, and a file source loops.
+- `auto` output means the HDMI screen, and a file source loops;
+- with `[schedule] enabled`, outside opening hours it sleeps (`appliance.schedule`): no
+  pipeline, so no camera and no models, the screen in standby, the watchdog still fed.
 """
 
 from __future__ import annotations
 
 import copy
+import datetime
 import logging
 import signal
 import time
 from pathlib import Path
+from typing import Callable
 
 from appliance import paths
 from appliance.app.early import take_early_signals
 from appliance.app.paintings import PaintingSaves, forget_pid, record_pid
 from appliance.app.runner import build_pipeline
-from appliance.app.status import StatusFile
+from appliance.app.status import StatusFile, write_asleep
 from appliance.atomic import atomic_write_text, remove_stale_temp_files
 from appliance.config import Settings, dump_toml, load_config, settings_equal
+from appliance.device.controls import poweroff
 from appliance.device.notify import Notifier
 from appliance.errors import ApplianceError, ConfigError
+from appliance.outputs import create_output
+from appliance.schedule.screen import Cec, ScreenPower
+from appliance.schedule.sleep import (
+    BLACK_EVERY_S,
+    POLL_S,
+    STATUS_EVERY_S,
+    ClosingTime,
+    OpeningTimes,
+    sleep_controls,
+    sleep_osc,
+    utc_now,
+)
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +57,12 @@ HANDLED = (*STOP_SIGNALS, signal.SIGHUP, signal.SIGUSR1)
 
 
 class Service:
-    def __init__(self, config: Path | None, state_dir: Path, notifier: Notifier | None = None):
+    def __init__(self, config: Path | None, state_dir: Path, notifier: Notifier | None = None,
+                 clock: Callable[[], datetime.datetime] = utc_now):
+        """`clock`: aware datetimes for the opening hours (a test drives it through a week)."""
         self.config = config
+        self.clock = clock
+        self.times: OpeningTimes | None = None  # opening hours and keep-awake, once configured
         self.state_dir = state_dir
         self.notifier = notifier or Notifier()
         self.saves = PaintingSaves()  # one for every pipeline built: SIGUSR1 reaches the one shown
@@ -52,14 +73,17 @@ class Service:
         self._next: Settings | None = None  # a checked new config the pipeline stopped for
         self._last_problems: list[str] = []  # of the last load that failed (none since a good one)
         self._problems_logged = False  # whether the last failed load logged them
+        self.page = None  # the technician's page, when [web] enabled
+        self._in_force: Path | None = config  # the config file loaded last
 
     def load(self) -> Settings | None:
         """The config file if valid (saved as last good); else None, logged problem by problem."""
+        path = self.config_in_force()
         try:
-            settings = load_config(self.config)
+            settings = load_config(path)
         except Exception as exc:  # whatever the file holds, the artwork keeps running
             problems = exc.problems if isinstance(exc, ConfigError) else [
-                f"{self.config}: cannot be read ({type(exc).__name__}: {exc})"]
+                f"{path}: cannot be read ({type(exc).__name__}: {exc})"]
             self._problems_logged = problems != self._last_problems  # a burst of reloads: logged once
             if self._problems_logged:
                 for problem in problems:
@@ -73,6 +97,22 @@ class Service:
         except (OSError, ValueError) as exc:
             log.error("config: cannot keep it as the last good config (%s)", exc)
         return settings
+
+    def config_in_force(self) -> Path | None:
+        """--config, or the copy edited on the technician's page when newer (logged when that
+        changes; `appliance.config.files`)."""
+        from appliance.config.files import config_in_force, describe
+        path = config_in_force(self.config, self.state_dir)
+        if path != self._in_force:
+            log.info("config: in force: %s", describe(path, self.config))
+            self._in_force = path
+        return path
+
+    def follow_page(self) -> None:
+        """Start, restart or stop the technician's page as the settings in force say."""
+        if self.settings.web.enabled or self.page is not None:
+            from appliance.web.server import follow_page
+            self.page = follow_page(self.page, self, self.settings.web)
 
     def first_settings(self) -> Settings:
         """The config file, else the last good config, else the defaults."""
@@ -97,6 +137,8 @@ class Service:
         try:
             return self._serve()
         finally:
+            if self.page is not None:  # the page stops serving when the service stops
+                self.page.close()
             forget_pid(pid_file)
             self.notifier.stopping()
             for sig in previous:  # not the start-up keepers: a signal during teardown must act
@@ -108,12 +150,17 @@ class Service:
             for path in remove_stale_temp_files(folder):
                 log.info("removed %s, left by a write that was cut short", path)
         self.settings = self.first_settings()
+        self.times = OpeningTimes(self.settings.schedule, self.clock)
+        self.follow_page()
         in_force: Settings | None = None  # the settings of the last pipeline that was built
         while not self.stop_requested:
+            if not self.times.should_run():
+                self._sleep()
+                continue
             try:
                 self.pipeline = build_pipeline(for_service(self.settings), notifier=self.notifier,
                                                state_dir=self.state_dir, wait_for_source=True,
-                                               saves=self.saves)
+                                               saves=self.saves, awake=self.times.keep_awake)
             except ApplianceError as exc:  # checked, yet cannot be built now (a file gone since)
                 if in_force is None or in_force is self.settings:
                     raise
@@ -121,19 +168,78 @@ class Service:
                 self.settings = in_force
                 continue
             in_force = self.settings
-            self.pipeline.observers += [StatusFile(self.state_dir), ReloadWhileShowing(self)]
+            self.pipeline.observers += [StatusFile(self.state_dir), ReloadWhileShowing(self),
+                                        ClosingTime(self.times)]
             if self.stop_requested:  # a signal while the pipeline was being built
                 self.pipeline.stop(self.stop_requested)
             summary = self.pipeline.run()
+            ended_by, self.pipeline = self.pipeline.ended_by, None  # its models and camera go with it
             for line in summary.lines():
                 log.info("%s", line)
             if self.stop_requested:
                 return 0
+            if ended_by == "closing time":
+                continue
             if self._next is None:
                 return 0 if not summary.error else 3
-            self.settings, self._next = self._next, None
+            self._take(self._next)
             self.notifier.ready_sent = False  # READY=1 again after the new pipeline's first frame
         return 0
+
+    def _take(self, settings: Settings) -> None:
+        """Put a checked new config in force (the pipeline is built from it next)."""
+        self.settings, self._next = settings, None
+        self.times = self.times.replaced(settings.schedule)
+        self.follow_page()
+
+    def _sleep(self) -> None:
+        """Closed: screen to sleep, buttons and OSC to wake, the watchdog fed, reloads taken,
+        until opening time, a keep-awake, or a stop. The camera and models are not held."""
+        schedule, gpio = self.settings.schedule, self.settings.gpio
+        o = for_service(self.settings).output
+        screen = ScreenPower(schedule.screen, Cec(schedule.cec_device),
+                             lambda: create_output(o.spec, o.title, o.fit, o.rotation, o.corners))
+        log.info("schedule: closed; asleep until %s", self.times.next_opening())
+        screen.sleep()
+        wakers = [sleep_controls(gpio, self._wake, self._shutdown_button),
+                  sleep_osc(self.settings.poses.osc, self._wake)]
+        try:
+            self._sleep_loop(screen)
+        finally:
+            for waker in filter(None, wakers):
+                waker.close()
+            if not self.stop_requested:
+                self.times.woke_at = time.monotonic()
+                screen.wake()
+
+    def _sleep_loop(self, screen: ScreenPower) -> None:
+        last_black = last_status = time.monotonic()
+        self._write_asleep(screen)
+        while not self.stop_requested and not self.times.should_run():
+            self.notifier.frame_shown()  # READY=1 (a box started at night is up) and the watchdog
+            self.notifier.status(f"asleep until {self.times.next_opening()}, screen {screen.state}")
+            if self.reload_requested:
+                self.reload()
+            now = time.monotonic()
+            if now - last_black >= BLACK_EVERY_S:
+                screen.keep()
+                last_black = now
+            if now - last_status >= STATUS_EVERY_S:
+                self._write_asleep(screen)
+                last_status = now
+            time.sleep(POLL_S)
+
+    def _write_asleep(self, screen: ScreenPower) -> None:
+        write_asleep(self.state_dir, self.times.next_opening(), screen.state)
+
+    def _wake(self) -> None:
+        """A button or OSC while asleep: the opening hours are overridden for keep_awake_s."""
+        self.times.keep_awake()
+
+    def _shutdown_button(self) -> None:
+        log.warning("very long press: shutting down")
+        self.stop_requested = self.stop_requested or "shutdown button"
+        poweroff()
 
     def _on_signal(self, signum: int, *_: object) -> None:
         """Only flags and a stop request: the work happens in the display loop."""
@@ -159,9 +265,12 @@ class Service:
             if self._problems_logged:
                 log.error("config: keeping the config in force")
         elif self.settings is None or not settings_equal(settings, self.settings):
-            self._next = settings
-            self.pipeline.stop("reload")
-            return
+            if self.pipeline is None:  # asleep: in force at once (it may change the hours)
+                self._take(settings)
+            else:
+                self._next = settings
+                self.pipeline.stop("reload")
+                return
         else:
             log.info("config: unchanged")
         self.notifier.send("READY=1")

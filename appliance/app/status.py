@@ -53,6 +53,17 @@ class StatusFile:
             pass  # a full or read-only disk must not stop the show; doctor reports it stale
 
 
+def write_asleep(state_dir: Path | None, until: str, screen: str) -> None:
+    """While the service sleeps through closing hours: no pipeline, so no frames to count."""
+    status = {"time": time.time(), "asleep": True, "until": until, "screen": screen}
+    try:
+        path = paths.status_file(state_dir)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        atomic_write_text(path, json.dumps(status, indent=1) + "\n")
+    except OSError:
+        pass
+
+
 def read_status(state_dir: Path | None) -> tuple[dict[str, Any] | None, str]:
     """The last status written and a problem ("" if it is fresh and readable)."""
     path = paths.status_file(state_dir)

@@ -23,6 +23,8 @@ from appliance.bench.display import CAMERA_FPS, display_paths
 from appliance.bench.report import PI5_SPEEDUP, model_ms, pi4_keyframe_ms, pi4_model_ms
 from appliance.bench.style import keyframe_every, pi_rate_lines, style_at_pi_rate, style_bench, style_lines
 from appliance.bench.truth import read_clip, walker_masks
+from appliance.bench.show import show_bench
+from appliance.bench.web import web_page_bench
 from appliance.config import Settings
 from appliance.models.manifest import ModelStore, resolve_threads
 
@@ -83,6 +85,8 @@ def run_all(settings: Settings, config: Path | None, frames: int, soak_frames: i
         say(line)
     report["display_paths"] = display_paths(settings, clip_frames(max(20, min(60, frames)), 40, (640, 480)),
                                             pi4_result_every(report), say)
+    report["web_page"] = web_page_bench(settings, max(100, 8 * frames), say=say)
+    report["show"] = show_bench(settings, max(100, 8 * frames), say=say)
     report["memory"] = {"all_models_loaded": in_fresh_process("loaded", config),
                         "all_models_loaded_low_memory": in_fresh_process("loaded", config, "--low-memory", "on"),
                         "soak": in_fresh_process("soak", config, "--frames", str(soak_frames))}

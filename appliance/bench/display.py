@@ -137,4 +137,27 @@ def _display_paths(settings: Settings, frames: list[np.ndarray], every: dict[str
         say(f"display path, {name}: {m['mean_ms']:.2f} ms a frame = {m['over_lightning']:.2f}x a bare "
             f"Lightning invoke ({m['lightning_ms']:.2f} ms, timed between its frames)")
     return {"screen": list(SCREEN), "result_every": every, "frames": len(frames), "modes": modes,
-            "lightning_ms": round(float(np.median([m["lightning_ms"] for m in modes.values()])), 3)}
+            "lightning_ms": round(float(np.median([m["lightning_ms"] for m in modes.values()])), 3),
+            "corner_pin": corner_pin_ms(frames, lightning)}
+
+
+# a projector aimed from below and to the left, as `[output] corners` would pin it
+BENCH_CORNERS = [[0.06, 0.02], [0.97, 0.08], [0.93, 0.95], [0.02, 0.9]]
+
+
+def corner_pin_ms(frames: list[np.ndarray], lightning: Lightning) -> dict[str, Any]:
+    """What `[output] corners` adds to every frame's screen conversion: the same frames
+    converted with and without the pin, in turns, beside a Lightning invoke."""
+    plain, pinned = ScreenPicture(screen=SCREEN), ScreenPicture(screen=SCREEN, corners=BENCH_CORNERS)
+    extra, yardstick, uploads = [], [], {}
+    for image in frames:
+        times = []
+        for screen in (plain, pinned):
+            started = time.perf_counter()
+            handed_to_sdl(screen.convert(image), uploads)
+            times.append((time.perf_counter() - started) * 1000.0)
+        extra.append(times[1] - times[0])
+        yardstick.append(lightning.invoke_ms())
+    extra_ms, lightning_ms = float(np.mean(extra[len(extra) // 5:])), float(np.median(yardstick))
+    return {"extra_ms": round(extra_ms, 3), "lightning_ms": round(lightning_ms, 3),
+            "extra_over_lightning": round(extra_ms / lightning_ms, 3), "corners": BENCH_CORNERS}

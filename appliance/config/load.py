@@ -8,29 +8,24 @@ from __future__ import annotations
 
 import dataclasses
 import tomllib
+import typing
 from pathlib import Path
 from typing import Any
 
 from appliance.config.schema import build, to_plain
 from appliance.config.sections import (
     EffectSettings,
-    GpioSettings,
-    LoggingSettings,
-    ModelSettings,
     ModeSettings,
-    OutputSettings,
-    PoseSettings,
-    RunSettings,
     Settings,
-    SourceSettings,
+    default_modes,
 )
 from appliance.core import registry
 from appliance.errors import ConfigError
+from appliance.schedule.hours import DAYS
 
 MAX_CONFIG_BYTES = 1 << 20  # a config is a few KiB; a bigger file is a mistake (a video, a log)
-_SECTIONS = {"source": SourceSettings, "output": OutputSettings, "run": RunSettings,
-             "logging": LoggingSettings, "models": ModelSettings, "gpio": GpioSettings,
-             "poses": PoseSettings}
+# every table of Settings but [modes], whose tables are named by the user
+_SECTIONS = {name: hint for name, hint in typing.get_type_hints(Settings).items() if name != "modes"}
 
 
 def load_config(path: str | Path | None) -> Settings:
@@ -41,11 +36,21 @@ def load_config(path: str | Path | None) -> Settings:
     try:
         if Path(path).stat().st_size > MAX_CONFIG_BYTES:
             raise ConfigError([f"{label}: larger than {MAX_CONFIG_BYTES // 1024} KiB (expected an appliance config)"])
-        raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError([f"{label}: file not found"]) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError([f"{label}: cannot read file ({exc})"]) from None
+    return config_from_text(text, label)
+
+
+def config_from_text(text: str, label: str) -> Settings:
+    """Validate a config's text as `load_config` does a file's (the technician's page checks
+    an edit with it before writing); problems start with `label`. Raises ConfigError."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_CONFIG_BYTES:
+        raise ConfigError([f"{label}: larger than {MAX_CONFIG_BYTES // 1024} KiB (expected an appliance config)"])
+    try:
+        raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError([f"{label}: not valid TOML: {exc}"]) from None
     except RecursionError:
@@ -104,6 +109,14 @@ def check_cross_fields(settings: Settings, problems: list[str], mode_key: str = 
             problems.append(f"{where}.action: {reaction.action!r} is not an action (expected "
                             f"next_mode, previous_mode, effect:EVENT or mode:NAME with NAME one of: "
                             f"{', '.join(settings.modes)})")
+    schedule = settings.schedule
+    if schedule.enabled and not any(getattr(schedule.hours, day).strip() for day in DAYS):
+        problems.append("schedule.hours: no day has opening hours, so the box would never wake "
+                        "(expected ranges like \"10:00-18:00\" on at least one day)")
+    for name, mode in settings.modes.items():
+        if mode.idle_after_s and (mode.attract == name or mode.attract not in settings.modes):
+            problems.append(f"modes.{name}.attract: {mode.attract!r} is not another mode (expected one "
+                            f"of: {', '.join(m for m in settings.modes if m != name)})")
     if settings.run.mode not in settings.modes:
         problems.append(f"{mode_key}: unknown mode {settings.run.mode!r} "
                         f"(expected one of: {', '.join(settings.modes)})")
@@ -119,14 +132,13 @@ def _build_modes(raw: Any, problems: list[str]) -> dict[str, ModeSettings]:
         if not isinstance(table, dict):
             problems.append(f"{path}: expected a table with 'effects = [...]'")
             continue
-        for key in table.keys() - {"description", "effects"}:
-            problems.append(f"{path}.{key}: unknown key (expected one of: description, effects)")
-        description = table.get("description", "")
-        if not isinstance(description, str):
-            problems.append(f"{path}.description: expected a string")
-            description = ""
-        modes[name] = ModeSettings(description, _build_effects(table.get("effects", []), path,
-                                                               problems))
+        keys = build(ModeSettings, {k: v for k, v in table.items() if k != "effects"}, path, problems)
+        built_in = default_modes().get(name) if "effects" not in table else None
+        if built_in is None:
+            keys.effects = _build_effects(table.get("effects", []), path, problems)
+            modes[name] = keys
+        else:  # a built-in mode given only other keys (idle_after_s = 60) keeps its effects
+            modes[name] = dataclasses.replace(built_in, **{k: getattr(keys, k) for k in table if hasattr(keys, k)})
     return modes
 
 
@@ -187,6 +199,9 @@ def dump_toml(settings: Settings) -> str:
         lines.append(f"description = {_toml_value(mode['description'])}")
         effects = [{"effect": e["effect"], **e["params"]} for e in mode["effects"]]
         lines.append(f"effects = {_toml_value(effects)}")
+        if mode["idle_after_s"] or mode["attract"] != ModeSettings.attract:
+            lines.append(f"idle_after_s = {_toml_value(mode['idle_after_s'])}")
+            lines.append(f"attract = {_toml_value(mode['attract'])}")
         lines.append("")
     return "\n".join(lines)
 

@@ -146,6 +146,9 @@ class ReactionSettings:
     pose: str = setting("", help="a named or taught pose")
     people: int = setting(1, min=1, max=6, help="how many people must hold it at once")
     action: str = setting("", help="next_mode, previous_mode, mode:NAME or effect:EVENT")
+    scope: str = setting("box", choices=("box", "show"),
+                         help="box: this box only; show: every box of the [show] (this one alone "
+                              "when it plays alone)")
 
 
 @dataclass
@@ -159,6 +162,20 @@ class PoseSettings:
 
 
 @dataclass
+class WebSettings:
+    enabled: bool = setting(False, help="serve the technician's page (set its password first with "
+                                        "`appliance password`; nothing listens while false)")
+    host: str = setting("0.0.0.0", check=_host_check, expected="an address to listen on",
+                        help="the address the page is served on: 0.0.0.0 the whole local network, "
+                             "127.0.0.1 only this box (e.g. through an SSH tunnel)")
+    port: int = setting(8080, min=1, max=65535, help="the page's TCP port")
+    preview_fps: float = setting(2.0, min=0.2, max=10.0,
+                                 help="live preview pictures per second, at most (encoded only "
+                                      "while a page asks for them)")
+    preview_width: int = setting(480, min=64, max=1920, help="live preview width in pixels")
+
+
+@dataclass
 class EffectSettings:
     """One step of a mode: an effect name and its typed parameters."""
 
@@ -168,8 +185,12 @@ class EffectSettings:
 
 @dataclass
 class ModeSettings:
-    description: str = ""
+    description: str = setting("", help="what a visitor sees")
     effects: list[EffectSettings] = field(default_factory=list)
+    idle_after_s: float = setting(0.0, min=0.0, max=86400.0,
+                                  help="with nobody seen this long, play the `attract` mode until the "
+                                       "first visitor is found (0: never)")
+    attract: str = setting("kandinsky-world", help="the mode the empty room plays (another mode's name)")
 
 
 def default_modes() -> dict[str, ModeSettings]:
@@ -209,6 +230,82 @@ def _mirror() -> EffectSettings:
     return _effect("mirror")
 
 
+def _check(problem_of):
+    """A schedule check from appliance.schedule.hours (stdlib only: `config check` stays light)."""
+    def check(value):
+        from appliance.schedule import hours
+        return getattr(hours, problem_of)(value)
+    return check
+
+
+def _day(default: str = "10:00-18:00") -> Any:
+    return setting(default, check=_check("ranges_problem"), expected="\"\" (closed) or ranges like "
+                   "\"10:00-18:00\" or \"10:00-13:00, 14:00-20:00\"")
+
+
+@dataclass
+class WeekSettings:
+    """Opening hours per weekday, wall-clock time in [schedule] timezone."""
+
+    mon: str = _day()
+    tue: str = _day()
+    wed: str = _day()
+    thu: str = _day()
+    fri: str = _day()
+    sat: str = _day()
+    sun: str = _day()
+
+
+@dataclass
+class ScheduleSettings:
+    enabled: bool = setting(False, help="sleep outside opening hours (screen off, camera closed)")
+    timezone: str = setting("", check=_check("zone_problem"), expected="an IANA zone like Europe/Berlin",
+                            help="the gallery's time zone ('': the box's own)")
+    hours: WeekSettings = field(default_factory=WeekSettings)
+    closed: list[str] = setting(default_factory=list, check=_check("dates_problem"),
+                                expected="dates like \"2026-12-25\"", help="dates the gallery is closed")
+    keep_awake_s: float = setting(3600.0, min=60.0, max=86400.0,
+                                  help="a button press or OSC /awake keeps it awake this long")
+    screen: str = setting("cec", choices=("cec", "blank"),
+                          help="cec: HDMI-CEC standby (black picture where CEC fails); blank: black only")
+    cec_device: str = setting("/dev/cec0", help="the CEC adapter cec-ctl talks to")
+
+
+def _show_name(value: str) -> str | None:
+    from appliance.show.messages import name_problem  # stdlib only: `config check` stays light
+    return name_problem(value)
+
+
+def _show_names(values: list) -> str | None:
+    return next((problem for problem in map(_show_name, values) if problem), None)
+
+
+NAME_EXPECTED = "letters, digits, '-', '_' or '.', at most 64 (no '/', '+', '#' or spaces)"
+
+
+@dataclass
+class ShowSettings:
+    enabled: bool = setting(False, help="play together with other boxes through an MQTT broker "
+                                        "(nothing listens on this box: it connects out)")
+    broker: str = setting("127.0.0.1", check=_host_check, expected="an address or a host name",
+                          help="the MQTT broker's address (mosquitto on one box or a server)")
+    port: int = setting(1883, min=1, max=65535, help="the broker's port (8883 is usual with TLS)")
+    name: str = setting("gallery", check=_show_name, expected=NAME_EXPECTED,
+                        help="the show: every box with this name plays together (topics show/NAME/...)")
+    box: str = setting("", check=lambda v: _show_name(v) if v else None, expected=NAME_EXPECTED,
+                       help="this box's name in the show ('': the machine's host name)")
+    boxes: list[str] = setting(default_factory=list, check=_show_names, expected=NAME_EXPECTED,
+                               help="the show's boxes; messages from any other are dropped ([] any box)")
+    username: str = setting("", help="the broker's user name ('': none)")
+    password_file: str = setting("", help="a file holding the broker password, so it is not in "
+                                          "this config ('': none)")
+    tls: bool = setting(False, help="connect with TLS (the broker's certificate is checked)")
+    ca_file: str = setting("", help="CA certificates to check the broker with ('': the system's)")
+    shared_clock: bool = setting(True, help="the film's decay cycle and the generated world's motion "
+                                            "follow the show's clock (the boxes' NTP wall clock), so "
+                                            "boxes started at different times play in phase")
+
+
 @dataclass
 class Settings:
     source: SourceSettings = field(default_factory=SourceSettings)
@@ -218,4 +315,7 @@ class Settings:
     models: ModelSettings = field(default_factory=ModelSettings)
     gpio: GpioSettings = field(default_factory=GpioSettings)
     poses: PoseSettings = field(default_factory=PoseSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    show: ShowSettings = field(default_factory=ShowSettings)
     modes: dict[str, ModeSettings] = field(default_factory=default_modes)

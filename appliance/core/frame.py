@@ -18,7 +18,8 @@ class FrameMeta:
     moment the frame is displayed, with the frame each came from; it may come from an earlier
     frame, which is the point: the display never waits for analysis. `poses` are poses that
     came with the frame itself (a recorded pose stream), which the pose stage uses instead of
-    running its model.
+    running its model. `show_t`, when set, is the time shared by every box of a show: effects
+    that follow time use it in preference to `t`, so boxes play in phase.
     """
 
     index: int
@@ -28,6 +29,7 @@ class FrameMeta:
     events: list[Any] = field(default_factory=list)
     original: np.ndarray | None = None  # the picture as it came in, before the mode's effects
     poses: list | None = None
+    show_t: float | None = None  # the show's time at capture, when boxes play together (appliance.show)
 
 
 @dataclass

@@ -25,12 +25,13 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
 from appliance.config import ModeSettings
+from appliance.core.attract import Attract
 from appliance.core.capture import Backoff, Capture
 from appliance.core.cards import message_card
-from appliance.core.frame import Frame
-from appliance.core.modes import Mode
+from appliance.core.frame import Frame, FrameMeta
+from appliance.core.modes import Mode, stage_recipe
 from appliance.core.slots import LatestSlot
-from appliance.core.stages import AnalysisContext, Analyzer
+from appliance.core.stages import POSE, AnalysisContext, Analyzer
 from appliance.core.stats import (
     RunSummary,
     StageTimes,
@@ -95,6 +96,7 @@ class Pipeline:
         self.observers = list(observers or [])
         self.mode_name = mode
         self.mode: Mode | None = None
+        self.attract = self._attract_for(mode)  # the empty room's mode, while it plays
         self.frames_out = 0
         self._stop = threading.Event()
         self._ended_by = ""
@@ -114,9 +116,11 @@ class Pipeline:
         self.stalls = 0  # display intervals more than STALL_S longer than the source's
         self._last_card_at = 0.0
         self.cards_shown = 0
+        self.last_shown = None  # the last picture shown (the technician's page previews it)
         self.startup_s = 0.0
         self._pending_events: list[str] = []  # effect events from reactions, for the next frame
         self.supervisor = Supervisor(self.options.hang_floor_s)
+        self.show_clock: Callable[[FrameMeta], float] | None = None  # a frame's show time ([show])
 
     # -- control, callable from any thread (signal handlers, buttons) --------------------
     @property
@@ -196,6 +200,8 @@ class Pipeline:
                     self._handle_commands()
                 self._supervise()
                 continue
+            if self._pending_mode:  # a switch asked for while waiting shows on this very frame
+                self._handle_commands()
             self._show(frame)
             self._supervise()
             self._handle_commands()
@@ -215,9 +221,24 @@ class Pipeline:
                 analyzer.close()
             else:
                 self.mode_workers.append(AnalysisWorker(build, self.times, analyzer))
+        self._add_person_signal()
         if not self.options.inline_analysis:
             for worker in self.mode_workers:
                 worker.start()
+
+    def _attract_for(self, mode: str) -> Attract:
+        return Attract(mode, self.modes, self.context, self.times, self.options.inline_analysis)
+
+    def _add_person_signal(self) -> None:
+        """A mode that attracts when the room is empty needs to see people: a pose stage of its
+        own when neither [poses] nor its effects run one."""
+        if not self.attract.enabled or POSE.key in {w.key for w in self.workers + self.mode_workers}:
+            return
+        try:
+            self.mode_workers.append(AnalysisWorker(stage_recipe(POSE, self.context), self.times))
+        except ApplianceError as exc:
+            self.attract.enabled = False
+            log.error("attract: no pose stage to find visitors with (%s); %s stays on", exc, self.mode_name)
 
     def _supervise(self) -> None:
         """Replace stages whose thread died or hung (not in offline renders, which analyse
@@ -225,6 +246,7 @@ class Pipeline:
         if not self.options.inline_analysis:
             self.workers = self.supervisor.check(self.workers)
             self.mode_workers = self.supervisor.check(self.mode_workers)
+            self.attract.workers = self.supervisor.check(self.attract.workers)
 
     def stage(self, key: str) -> Analyzer | None:
         """The running stage publishing `key` (it changes when the supervisor rebuilds one)."""
@@ -240,6 +262,8 @@ class Pipeline:
 
     def _show(self, frame: Frame) -> None:
         meta = frame.meta
+        if self.show_clock is not None:
+            meta.show_t = self.show_clock(meta)
         while self._pending_events:
             meta.events.append(self._pending_events.pop(0))
         for worker in self.workers + self.mode_workers:
@@ -247,12 +271,8 @@ class Pipeline:
                 worker.run_inline(frame)
             else:
                 worker.inbox.put(frame)
-            latest = worker.latest()
-            if latest is not None:
-                result, index, captured_at = latest
-                meta.results.put(worker.key, result, index)
-                self.times.record(f"{worker.key} age", time.monotonic() - captured_at)
-        image = self.mode.apply(frame.image, meta, self.times)
+            self._take_result(worker, meta)
+        image = self._paint(frame)
         h, w = image.shape[:2]
         if self._opened_for_card and (w, h) != self._output_size:  # the size was a guess: now it is known
             self.output.close()
@@ -263,6 +283,7 @@ class Pipeline:
         self._opened_for_card = False
         with Stopwatch(self.times, "output"):
             self.output.show(image)
+        self.last_shown = image
         shown_at = time.monotonic()
         self.times.record("frame age", shown_at - meta.captured_at)
         if self._last_shown_at:
@@ -277,6 +298,28 @@ class Pipeline:
             self.startup_s = process_age_s()
         for observer in self.observers:
             observer.frame_shown(self)
+
+    def _take_result(self, worker: AnalysisWorker, meta) -> None:
+        """The stage's newest result into the frame's record."""
+        latest = worker.latest()
+        if latest is not None:
+            result, index, captured_at = latest
+            meta.results.put(worker.key, result, index)
+            self.times.record(f"{worker.key} age", time.monotonic() - captured_at)
+
+    def _paint(self, frame: Frame):
+        """The shown mode's picture, or the attract mode's while the room is empty (the shown
+        mode's stages ran on this frame all the same: a visitor found brings it straight back)."""
+        meta = frame.meta
+        if self.attract.update(meta, {w.key for w in self.workers + self.mode_workers}):
+            self.attract.analyse(frame, lambda worker: self._take_result(worker, meta))
+            return self.attract.mode.apply(frame.image, meta, self.times)
+        return self.mode.apply(frame.image, meta, self.times)
+
+    @property
+    def attracting(self) -> str:
+        """The attract mode playing instead of the shown mode ("" when none is)."""
+        return self.attract.name if self.attract.playing else ""
 
     def _show_card(self, title: str, detail: str) -> None:
         """Put a message on screen (twice a second at most) while there are no frames."""
@@ -308,6 +351,7 @@ class Pipeline:
         never in memory together (models both use are kept: the store shares them). If the
         new mode cannot be built, the old one is built again."""
         self._stop_mode_workers()
+        self._end_attract(f"a switch to {name}")
         old_name = self.mode_name
         self.mode.close()
         self.mode = None
@@ -318,7 +362,15 @@ class Pipeline:
         except ApplianceError as exc:
             log.error("mode %s cannot start: %s; staying in %s", name, exc, old_name)
             self.mode = Mode(old_name, self.modes[old_name], self.context)
+        self.attract = self._attract_for(self.mode_name)  # its idle time starts now
         self._start_mode_workers()
+
+    def _end_attract(self, why: str = "") -> None:
+        if self.attract.playing and why:
+            log.info("attract: ended by %s", why)
+        self.attract.close()
+        self._retired += self.attract.retired
+        self.attract.retired = []
 
     def recent_fps(self) -> float:
         """Frames per second over the recent display intervals (0 before two frames)."""
@@ -330,6 +382,7 @@ class Pipeline:
         for observer in self.observers:
             observer.stopped(self)
         self.frames.close()
+        self._end_attract()
         self.workers += self.mode_workers + self._retired
         self.mode_workers, self._retired = [], []
         for worker in self.workers:

@@ -31,17 +31,26 @@ class DeviceControls:
 
     def __init__(self, pipeline: Any, settings: Any, teacher: Teacher | None = None,
                  pin_factory: Any = None, shutdown: Callable[[], Any] = poweroff,
-                 save_painting: Callable[[], Any] | None = None):
-        """`save_painting`: what a long press of the previous button asks for (thread-safe:
-        gpiozero calls it from its own thread)."""
+                 save_painting: Callable[[], Any] | None = None, pressed: Callable[[], Any] | None = None):
+        """`save_painting`: what a long press of the previous button asks for; `pressed`: told
+        of every press first (the opening hours' keep-awake). Both thread-safe: gpiozero calls
+        them from its own thread."""
         self.pipeline = pipeline
         self.teacher = teacher
         self.led = StatusLed(settings.led_pin, pin_factory) if settings.led_pin else None
-        actions = ButtonActions(next_mode=lambda: pipeline.switch_mode(1),
-                                previous_mode=lambda: pipeline.switch_mode(-1),
-                                teach_pose=self._teach, shutdown=self._shutdown(shutdown),
-                                save_painting=save_painting or self._cannot_save)
+        self.pressed = pressed
+        actions = ButtonActions(next_mode=self._told(lambda: pipeline.switch_mode(1)),
+                                previous_mode=self._told(lambda: pipeline.switch_mode(-1)),
+                                teach_pose=self._told(self._teach), shutdown=self._shutdown(shutdown),
+                                save_painting=self._told(save_painting or self._cannot_save))
         self.panel = ButtonPanel(settings, actions, pin_factory)
+
+    def _told(self, action: Callable[[], Any]) -> Callable[[], None]:
+        def run() -> None:
+            if self.pressed is not None:
+                self.pressed()
+            action()
+        return run
 
     @staticmethod
     def _cannot_save() -> None:
@@ -83,12 +92,13 @@ class DeviceControls:
 
 
 def attach_controls(pipeline: Any, settings: Any, teacher: Teacher | None = None,
-                    save_painting: Callable[[], Any] | None = None) -> DeviceControls | None:
+                    save_painting: Callable[[], Any] | None = None,
+                    pressed: Callable[[], Any] | None = None) -> DeviceControls | None:
     """Buttons and LED when enabled; on a machine without GPIO, one warning and none."""
     if not settings.enabled:
         return None
     try:
-        controls = DeviceControls(pipeline, settings, teacher, save_painting=save_painting)
+        controls = DeviceControls(pipeline, settings, teacher, save_painting=save_painting, pressed=pressed)
     except Exception as exc:  # gpiozero raises BadPinFactory and friends off a Pi
         log.warning("gpio: buttons and LED unavailable (%s: %s); running without them",
                     type(exc).__name__, exc)

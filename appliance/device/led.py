@@ -1,7 +1,8 @@
 """A status LED that tells an installer the state from across the room.
 
 booting: fast even blink; running: steady on; teaching: slow even blink; error: one short
-flash a second. Blinking runs in gpiozero's background thread; `pin_factory` is the seam.
+flash a second; sleeping (closed hours): one short blip every three seconds. Blinking runs in
+gpiozero's background thread; `pin_factory` is the seam.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ PATTERNS: dict[str, tuple[float, float] | None] = {
     "running": None,
     "teaching": (0.5, 0.5),
     "error": (0.1, 0.9),
+    "sleeping": (0.05, 2.95),
 }
 
 

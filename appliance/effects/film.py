@@ -4,7 +4,9 @@ Everything the damage does scales with one number, `decay` (0 clean .. 1 ruined)
 time: it rises over `decay_s`, holds for `hold_s`, falls back over `heal_s` and stays clean for
 `clean_s`, then the cycle repeats. At decay 0 the picture is untouched, so healing really
 restores it. The damage is drawn from a random generator seeded with (seed, frame index): the
-same seed gives the same film, frame for frame, on any machine.
+same seed gives the same film, frame for frame, on any machine. In a show of several boxes the
+cycle and the frame index follow the show's clock (`FrameMeta.show_t`), so boxes started at
+different times show the same frame of the same picture at the same moment.
 
 The damage follows what film archives and projectionists describe, in the order it comes:
 - The print fades and browns: nitric acid from a decomposing nitrate base fades the silver
@@ -50,6 +52,7 @@ LUMA = np.array([0.114, 0.587, 0.299], np.float32)  # BGR weights of grey
 STAINS_FROM, FLAKES_FROM, BURN_FROM = 0.3, 0.5, 0.6  # decay at which each kind of damage starts
 GRAIN_TILES = 8
 GRAIN_STD = 40.0  # grain tiles are stored as uint8 around 128 with this spread
+SHOW_FILM_FPS = 24  # on a show's clock, the damage changes as a projector's frames do
 
 
 def ramp(d: float, start: float) -> float:
@@ -128,11 +131,21 @@ class Film:
         self._size = (w, h)
         release_free_memory()  # the float scratch above is gone: give its pages back
 
+    def clock(self, meta: FrameMeta) -> tuple[float, int]:
+        """The film's time and frame number: the show's when boxes play together (a cycling
+        film only: one that decays once does so from its own start), so every box shows the
+        same frame at the same moment, its damage drawn for the show's frame number; else the
+        frame's own."""
+        if meta.show_t is not None and self.p.cycle:
+            return meta.show_t, int(meta.show_t * SHOW_FILM_FPS)
+        return meta.t, meta.index
+
     def decay(self, meta: FrameMeta) -> float:
         p = self.p
+        t = self.clock(meta)[0]
         if p.heal_on and p.heal_on in meta.events:
-            self._heal_now(meta.t)
-        return decay_at(meta.t + self._shift, p.decay_s, p.hold_s, p.heal_s, p.clean_s, p.cycle)
+            self._heal_now(t)
+        return decay_at(t + self._shift, p.decay_s, p.hold_s, p.heal_s, p.clean_s, p.cycle)
 
     def _heal_now(self, t: float) -> None:
         """Jump the cycle to the point of healing that matches today's damage, so the picture
@@ -155,7 +168,7 @@ class Film:
         d = self.decay(meta)
         if d <= 0.0:
             return image
-        return self.age(image, d, meta.index)
+        return self.age(image, d, self.clock(meta)[1])
 
     def age(self, image: np.ndarray, d: float, index: int, defects: np.ndarray | None = None,
             projected: bool = True, marks: bool = True) -> np.ndarray:

@@ -7,7 +7,9 @@ homes until a visitor stands still; then they gather round that visitor, the lon
 the closer (a still visitor becomes the centre of the painting). Ringed dots fly to the hands
 in view and follow them, drawn in front of the visitor. A jump (the `jump` motion of the pose
 rules) throws every shape away from the jumper. Everything moves with frame time and the
-newest pose result, so a seed, a clip and its poses give the same frames on any machine.
+newest pose result, so a seed, a clip and its poses give the same frames on any machine; in a
+show of several boxes, time is the show's (`FrameMeta.show_t`), so their worlds drift and breathe
+in step.
 
 The picture before this effect is what the people are made of: alone, the visitors are the
 camera's; after a style effect (`effects = [{effect = "style"}, {effect = "world"}]`) they
@@ -113,7 +115,7 @@ class World:
         h, w = image.shape[:2]
         if (w, h) != self.size:
             self._prepare(w, h)
-        t = float(meta.t)
+        t = float(meta.t if meta.show_t is None else meta.show_t)  # a show's boxes move together
         self._see(meta, t)
         self._move(t)
         world = self._paint(t)

@@ -25,7 +25,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-RUNTIME = ["opencv-python-headless", "pygame-ce", "ai-edge-litert", "gpiozero", "python-osc"]
+RUNTIME = ["opencv-python-headless", "pygame-ce", "ai-edge-litert", "gpiozero", "python-osc", "paho-mqtt"]
 FROM_APT = {"picamera2": "python3-picamera2", "libcamera": "python3-libcamera",
             "lgpio": "python3-lgpio", "systemd-python": "python3-systemd"}
 CA_BUNDLE = Path("/etc/ssl/certs/ca-certificates.crt")

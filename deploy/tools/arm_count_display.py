@@ -11,7 +11,8 @@ display (a style keyframe is ~2 G instructions), so it is done beforehand on thi
 frame would carry behind a 30 fps camera on a Pi 4 (a new pose, mask or keyframe every few
 frames, as `bench --all` projects). `count` replays N of them through the mode's effects only (no model is loaded),
 after the same untimed warm-up as the display bench (modes that follow the clock are counted mid-cycle).
-`lightning` counts N bare Lightning invokes the same way, `keyframe H W N` N bare style
+`MODE+corners` counts the mode with its picture pinned by `[output] corners` (the bench's
+corners). `lightning` counts N bare Lightning invokes the same way, `keyframe H W N` N bare style
 transformer invokes at H x W. Run with N and 2N (N <= 20): the
 difference over N is one frame. The figures are kept in
 tests/bench/display-arm64-count.json.
@@ -57,7 +58,7 @@ def prepare(path: str, n: int) -> None:
 
 
 def count(path: str, name: str, n: int) -> None:
-    from appliance.bench.display import SCREEN, WARM_UP_FRAMES, frame_time, handed_to_sdl
+    from appliance.bench.display import BENCH_CORNERS, SCREEN, WARM_UP_FRAMES, frame_time, handed_to_sdl
     from appliance.config import Settings
     from appliance.core.frame import FrameMeta
     from appliance.core.modes import Mode
@@ -67,8 +68,10 @@ def count(path: str, name: str, n: int) -> None:
     with open(path, "rb") as f:
         kept = pickle.load(f)
     settings = Settings()
+    name, _, pinned = name.partition("+")  # MODE+corners: the picture pinned by `[output] corners`
     mode = Mode(name, settings.modes[name], build_stages=False)
-    screen, uploads, times = ScreenPicture(screen=SCREEN), {}, StageTimes()
+    screen = ScreenPicture(screen=SCREEN, corners=BENCH_CORNERS if pinned == "corners" else None)
+    uploads, times = {}, StageTimes()
     for i in range(WARM_UP_FRAMES + n):
         if i == WARM_UP_FRAMES:
             settle()

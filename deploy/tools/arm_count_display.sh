@@ -19,6 +19,8 @@ count() { bash ../shared/tools/arm-count -- python /src/deploy/tools/arm_count_d
   for mode in $("$python" -c 'from appliance.config import Settings; print(" ".join(Settings().modes))'); do
     for n in 10 30; do echo "$mode $n $(count count "$inputs" "$mode" "$n")"; done
   done
+  # what [output] corners adds: passthrough+corners less passthrough
+  for n in 10 30; do echo "passthrough+corners $n $(count count "$inputs" passthrough+corners "$n")"; done
 } > /var/tmp/display-arm64-counts.txt
 "$python" - <<'PY'
 import json, time

@@ -18,7 +18,7 @@ PACKAGE = ROOT / "appliance"
 BUILD = ROOT / "models_tflite" / "build"
 # the story of a frame: where it comes from, what is learned from it, how it is painted, where it goes
 STORY = ["sources", "core", "analysis", "poses", "styles", "models", "effects", "paint", "outputs",
-         "device", "config", "app", "bench"]
+         "device", "schedule", "show", "web", "config", "app", "bench"]
 MAP_START, MAP_END = "<!-- where-things-are -->", "<!-- /where-things-are -->"
 
 

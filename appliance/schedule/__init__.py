@@ -1,0 +1,1 @@
+"""The gallery's day: opening hours, the screen's sleep (HDMI-CEC), waking for the staff."""

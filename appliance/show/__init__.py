@@ -1,0 +1,1 @@
+"""Boxes playing together over MQTT: reactions that switch every box, time-based effects in phase."""
