@@ -64,7 +64,7 @@ ensure_venv() {
 # OS bookworm ships) and runs the model tests under both, so both runtimes are proven, and
 # `appliance bench --all` there compares them on the same files in one run (`dev.sh bench`).
 TFLITE_VENV=.venv-tflite
-TFLITE_DEPS="numpy<2 ml-dtypes<0.6 opencv-python-headless pygame-ce gpiozero python-osc paho-mqtt pytest tflite-runtime==2.14.0 ai-edge-litert==2.3.0"
+TFLITE_DEPS="numpy<2 ml-dtypes<0.6 opencv-python-headless pygame-ce gpiozero python-osc paho-mqtt aiohttp pytest tflite-runtime==2.14.0 ai-edge-litert==2.3.0"
 
 ensure_tflite_venv() {  # fails (status 1) where there is no Python 3.11
     python311=""

@@ -24,31 +24,9 @@ CMDLINE='console=serial0,115200 console=tty1 root=PARTUUID=0a1b2c3d-02 rootfstyp
 FAILED=0
 T0=$(date +%s)
 
-say() { printf '[%4ss] %s\n' "$(($(date +%s) - T0))" "$*" | tee -a "$LOG"; }
-pass() { say "PASS: $*"; }
-fail() { say "FAIL: $*"; FAILED=1; }
-check() {  # check DESCRIPTION CMD...: pass when CMD succeeds
-    local what=$1; shift
-    if "$@" >>"$LOG" 2>&1; then pass "$what"; else fail "$what"; fi
-}
+# shellcheck source=SCRIPTDIR/common.sh
+source "$REPO/deploy/checks/common.sh"
 in_root() { chroot "$ROOTFS" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 "$@"; }
-
-host_mirror() {
-    sed -n 's/^URIs: *//p' /etc/apt/sources.list.d/*.sources 2>/dev/null | grep -v security | head -n1 |
-        cut -d' ' -f1
-    grep -hE '^deb ' /etc/apt/sources.list 2>/dev/null | grep -v security | head -n1 | awk '{print $2}'
-}
-
-make_base() {
-    [ -x "$BASE/usr/bin/apt-get" ] && { say "base: reusing $BASE"; return; }
-    local mirror=${MIRROR:-$(host_mirror | head -n1)}
-    [ -n "$mirror" ] || { echo "set MIRROR to a Debian mirror URL" >&2; exit 2; }
-    say "base: debootstrap $SUITE $ARCH into $BASE"
-    rm -rf "$BASE"
-    debootstrap --arch="$ARCH" --variant=minbase --include=systemd,systemd-sysv,ca-certificates \
-        "$SUITE" "$BASE" "$mirror" >>"$LOG" 2>&1
-    say "base: done"
-}
 
 unmount_all() {
     local m
