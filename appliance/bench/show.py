@@ -16,24 +16,15 @@ from __future__ import annotations
 
 import copy
 import multiprocessing
-import statistics
 import time
 from typing import Any, Callable
 
+from appliance.bench.turns import in_turns, loop_fps
 from appliance.config import Settings
 from appliance.config.sections import ShowSettings
 
 PEER_RATE = 50.0  # messages a second from the other box
 BUDGET_RATIO = 0.95  # in a show / alone: within the run-to-run noise of a shared machine
-
-
-def loop_fps(settings: Settings) -> float:
-    """The display loop's throughput over `settings.run.frames` frames (null output)."""
-    from appliance.app.runner import build_pipeline, run_pipeline  # `bench-table` reads show_budgets only
-    from appliance.core.pipeline import PipelineOptions
-    options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=settings.run.frames)
-    summary = run_pipeline(build_pipeline(settings, options, output_spec="null"))
-    return summary.frames_out / max(summary.seconds, 1e-6)
 
 
 def _peer(port: int, talking: Any, stopped: Any, sent: Any) -> None:
@@ -91,18 +82,12 @@ def show_bench(settings: Settings, frames: int = 2500, rounds: int = 5,
 
 
 def _alternate(alone: Settings, together: Settings, talking: Any, rounds: int) -> dict[str, Any]:
-    without, within = [], []
     talking.set()  # in both: on a real show the other box and the broker are other machines
-    loop_fps(alone)  # warm-up: the first run loads and learns
-    for _ in range(rounds):
-        without.append(loop_fps(alone))
-        within.append(loop_fps(together))
-    talking.clear()
-    a, b = statistics.median(without), statistics.median(within)
-    return {"mode": alone.run.mode, "frames": alone.run.frames, "rounds": rounds,
-            "alone_fps": round(a, 2), "in_show_fps": round(b, 2), "ratio": round(b / a, 3),
-            "alone_runs": [round(v, 2) for v in without], "in_show_runs": [round(v, 2) for v in within],
-            "peer_rate": PEER_RATE}
+    try:
+        result = in_turns(lambda: loop_fps(alone), lambda: loop_fps(together), rounds, ("alone", "in_show"))
+    finally:
+        talking.clear()
+    return {"mode": alone.run.mode, "frames": alone.run.frames, **result, "peer_rate": PEER_RATE}
 
 
 def show_budgets(report: dict[str, Any], check: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:

@@ -14,7 +14,6 @@ import copy
 import http.client
 import multiprocessing
 import secrets
-import statistics
 import tempfile
 import time
 import types
@@ -22,10 +21,9 @@ import urllib.parse
 from pathlib import Path
 from typing import Any, Callable
 
-from appliance.app.runner import build_pipeline, run_pipeline
+from appliance.bench.turns import in_turns, loop_fps
 from appliance.config import Settings
 from appliance.config.sections import WebSettings
-from appliance.core.pipeline import PipelineOptions
 from appliance.web.passwords import store_password
 from appliance.web.routes import COOKIE
 from appliance.web.server import WebPage
@@ -74,17 +72,6 @@ class Browser:
             self.stopped.wait(1.0 / PREVIEW_FPS)
 
 
-def loop_fps(settings: Settings, holder: Any) -> float:
-    """The display loop's throughput over `settings.run.frames` frames (null output)."""
-    options = PipelineOptions(realtime=False, wait_for_display=True, max_frames=settings.run.frames)
-    holder.pipeline = build_pipeline(settings, options, output_spec="null")
-    try:
-        summary = run_pipeline(holder.pipeline)
-    finally:
-        holder.pipeline = None
-    return summary.frames_out / max(summary.seconds, 1e-6)
-
-
 def web_page_bench(settings: Settings, frames: int = 2500, rounds: int = 5,
                    say: Callable[[str], None] = print) -> dict[str, Any]:
     """Display-loop fps without and with the page previewing, alternated `rounds` times."""
@@ -126,16 +113,15 @@ def _browse(port: int, password: str, events: tuple[Any, Any, Any], previews: An
 
 
 def _alternate(settings: Settings, holder: Any, previewing: Any, rounds: int) -> dict[str, Any]:
-    without, with_page = [], []
-    loop_fps(settings, holder)  # warm-up: the first run loads and learns
-    for _ in range(rounds):
+    def without() -> float:
         previewing.clear()
-        without.append(loop_fps(settings, holder))
+        return loop_fps(settings, holder)
+
+    def with_page() -> float:
         previewing.set()
-        with_page.append(loop_fps(settings, holder))
-    previewing.clear()
-    a, b = statistics.median(without), statistics.median(with_page)
-    return {"mode": settings.run.mode, "frames": settings.run.frames, "rounds": rounds,
-            "without_fps": round(a, 2), "with_page_fps": round(b, 2), "ratio": round(b / a, 3),
-            "without_runs": [round(v, 2) for v in without], "with_page_runs": [round(v, 2) for v in with_page],
-            "preview_fps": PREVIEW_FPS}
+        return loop_fps(settings, holder)
+    try:
+        result = in_turns(without, with_page, rounds, ("without", "with_page"))
+    finally:
+        previewing.clear()
+    return {"mode": settings.run.mode, "frames": settings.run.frames, **result, "preview_fps": PREVIEW_FPS}
