@@ -20,6 +20,7 @@ import numpy as np
 
 from appliance.errors import OutputError
 from appliance.outputs.geometry import ROTATIONS
+from appliance.outputs.gpu_pin import QuadGrid
 from appliance.outputs.keystone import CornerPin
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,7 @@ class ScreenPicture:
                  corners: list | None = None):
         self.fit, self.rotation, self.screen = fit, rotation, screen
         self.pin = CornerPin(corners) if corners else None
+        self.gpu_pinned = False  # the screen's renderer pins it (appliance.outputs.gpu_pin): not warped here
 
     def size(self, width: int, height: int) -> tuple[int, int]:
         """The picture's size for a width x height frame."""
@@ -60,6 +62,8 @@ class ScreenPicture:
     def _stretched(self, width: int, height: int) -> tuple[int, int]:
         """The screen's aspect at the frame's height when the picture must fill the whole screen:
         stretched, or pinned by its corners (which are fractions of the screen)."""
+        if self.gpu_pinned:
+            return width, height
         if (self.fit == "stretch" or self.pin) and self.screen:
             width = max(1, round(height * self.screen[0] / self.screen[1]))
         return width, height
@@ -70,7 +74,7 @@ class ScreenPicture:
             image = cv2.rotate(image, rotation)
         h, w = image.shape[:2]
         size = self._stretched(w, h)
-        if self.pin:  # one warp scales and pins
+        if self.pin and not self.gpu_pinned:  # one warp scales and pins
             image = self.pin.apply(image, *size)
         elif size != (w, h):
             image = cv2.resize(image, size, interpolation=cv2.INTER_LINEAR)
@@ -89,6 +93,7 @@ class ScreenOutput:
         self._screen = None
         self._picture = ScreenPicture(fit, rotation, corners=corners)
         self.scaled_by = ""  # "GPU" or "CPU (SDL's software renderer)", once open
+        self._pinned: PinnedScreen | None = None  # with corners: SDL's renderer draws the pin
 
     @classmethod
     def for_window(cls, title: str = "appliance", driver: str | None = None, **placement) -> "ScreenOutput":
@@ -107,13 +112,16 @@ class ScreenOutput:
         os.environ.setdefault("SDL_RENDER_SCALE_QUALITY", "linear")  # pygame's default is nearest
         try:
             pg.display.init()
-            self._open_scaled(pg, width, height)
+            self._pinned = PinnedScreen.open(pg, self, width, height) if self._picture.pin else None
+            if self._pinned is None:
+                self._open_scaled(pg, width, height)
         except pg.error as exc:
             pg.display.quit()
             raise OutputError(f"{self.description}: cannot open the display ({exc})") from None
-        pg.display.set_caption(self.title)
-        log.info("screen open: %s, %dx%d picture scaled to the screen by the %s, SDL driver %s",
-                 self.description, *self._screen.get_size(), self.scaled_by, pg.display.get_driver())
+        if self._pinned is None:
+            pg.display.set_caption(self.title)
+            log.info("screen open: %s, %dx%d picture scaled to the screen by the %s, SDL driver %s",
+                     self.description, *self._screen.get_size(), self.scaled_by, pg.display.get_driver())
 
     def _open_scaled(self, pg, width: int, height: int) -> None:
         """The window (or the whole screen) at the picture's size, scaled by SDL's renderer."""
@@ -132,6 +140,9 @@ class ScreenOutput:
         pg = self._pg
         screen = self._screen
         rgb = self._picture.convert(image)
+        if self._pinned is not None:
+            self._pinned.show(rgb)
+            return
         h, w = rgb.shape[:2]
         if (w, h) != screen.get_size():  # a frame of another size than at open: fit it in
             rgb = cv2.resize(rgb, screen.get_size(), interpolation=cv2.INTER_AREA)
@@ -157,10 +168,61 @@ class ScreenOutput:
 
     def pixels(self) -> np.ndarray:
         """What the screen shows now, as a BGR image (for tests and screenshots)."""
-        rgb = self._pg.surfarray.array3d(self._screen).transpose(1, 0, 2)
+        surface = self._pinned.renderer.to_surface() if self._pinned is not None else self._screen
+        rgb = self._pg.surfarray.array3d(surface).transpose(1, 0, 2)
         return cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2BGR)
 
     def close(self) -> None:
+        if self._pinned is not None:
+            self._pinned.close()
+            self._pinned = None
         if self._pg is not None:
             self._pg.display.quit()
             self._screen = None
+
+
+class PinnedScreen:
+    """The screen when `[output] corners` are set: an SDL window and renderer of the screen's
+    own size, the picture uploaded as a texture and drawn as the corner pin's grid of quads
+    (appliance.outputs.gpu_pin), black around it. The CPU warps nothing."""
+
+    def __init__(self, pg, video, window, renderer, pin: CornerPin):
+        self.pg, self.video, self.window, self.renderer = pg, video, window, renderer
+        self.grid = QuadGrid(pin)
+        self.texture = None
+
+    @classmethod
+    def open(cls, pg, screen: "ScreenOutput", width: int, height: int) -> "PinnedScreen | None":
+        """None where SDL cannot give it (the picture is then warped on the CPU), said once."""
+        picture = screen._picture
+        try:
+            from pygame._sdl2 import video
+            desktop = pg.display.get_desktop_sizes()
+            size = desktop[0] if screen.fullscreen and desktop else picture.size(width, height)
+            window = video.Window(screen.title, size=size, fullscreen_desktop=screen.fullscreen)
+            renderer = video.Renderer(window)
+        except Exception as exc:  # an SDL without the render API or this driver's window
+            log.warning("screen: [output] corners warped on the CPU (SDL's renderer: %s)", exc)
+            return None
+        picture.gpu_pinned = True
+        if screen.fullscreen:
+            pg.mouse.set_visible(False)
+        screen.scaled_by = "GPU (corner pin)"
+        log.info("screen open: %s, %dx%d, the picture pinned by its corners by SDL's renderer, SDL driver %s",
+                 screen.description, *window.size, pg.display.get_driver())
+        return cls(pg, video, window, renderer, picture.pin)
+
+    def show(self, rgb: np.ndarray) -> None:
+        h, w = rgb.shape[:2]
+        if self.texture is None or (self.texture.width, self.texture.height) != (w, h):
+            self.texture = self.video.Texture(self.renderer, (w, h), streaming=True, scale_quality=1)  # linear
+        self.texture.update(self.pg.image.frombuffer(rgb.data, (w, h), "RGB"))
+        self.renderer.draw_color = (0, 0, 0, 255)
+        self.renderer.clear()
+        self.grid.draw(self.texture, w, h, *self.window.size)
+        self.renderer.present()
+
+    def close(self) -> None:
+        self.texture = None
+        self.renderer = None
+        self.window.destroy()

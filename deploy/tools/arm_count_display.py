@@ -11,9 +11,10 @@ display (a style keyframe is ~2 G instructions), so it is done beforehand on thi
 frame would carry behind a 30 fps camera on a Pi 4 (a new pose, mask or keyframe every few
 frames, as `bench --all` projects). `count` replays N of them through the mode's effects only (no model is loaded),
 after the same untimed warm-up as the display bench (modes that follow the clock are counted mid-cycle).
-`MODE+corners` counts the mode with its picture pinned by `[output] corners` (the bench's
-corners). `lightning` counts N bare Lightning invokes the same way, `keyframe H W N` N bare style
-transformer invokes at H x W. Run with N and 2N (N <= 20): the
+`MODE+corners` counts the mode with `[output] corners` (the bench's corners) as the SDL screen
+draws them (the GPU pins the picture: the CPU part is one upload), `MODE+warp` as the framebuffer
+fallback does (the CPU warps it). `lightning` counts N bare Lightning invokes the same way,
+`keyframe H W N` N bare style transformer invokes at H x W. Run with N and 2N (N <= 20): the
 difference over N is one frame. The figures are kept in
 tests/bench/display-arm64-count.json.
 """
@@ -58,7 +59,7 @@ def prepare(path: str, n: int) -> None:
 
 
 def count(path: str, name: str, n: int) -> None:
-    from appliance.bench.display import BENCH_CORNERS, SCREEN, WARM_UP_FRAMES, frame_time, handed_to_sdl
+    from appliance.bench.display import BENCH_CORNERS, SCREEN, WARM_UP_FRAMES, _buffer, frame_time, handed_to_sdl
     from appliance.config import Settings
     from appliance.core.frame import FrameMeta
     from appliance.core.modes import Mode
@@ -68,9 +69,12 @@ def count(path: str, name: str, n: int) -> None:
     with open(path, "rb") as f:
         kept = pickle.load(f)
     settings = Settings()
-    name, _, pinned = name.partition("+")  # MODE+corners: the picture pinned by `[output] corners`
+    name, _, pinned = name.partition("+")  # MODE+corners / MODE+warp: with `[output] corners`
     mode = Mode(name, settings.modes[name], build_stages=False)
-    screen = ScreenPicture(screen=SCREEN, corners=BENCH_CORNERS if pinned == "corners" else None)
+    screen = ScreenPicture(screen=SCREEN, corners=BENCH_CORNERS if pinned else None)
+    screen.gpu_pinned = pinned == "corners"  # SDL's renderer pins it: the CPU uploads it once
+    hand_over = (lambda rgb, up: np.copyto(_buffer(up, "pinned", rgb.shape[1::-1]), rgb)) if screen.gpu_pinned \
+        else handed_to_sdl
     uploads, times = {}, StageTimes()
     for i in range(WARM_UP_FRAMES + n):
         if i == WARM_UP_FRAMES:
@@ -79,7 +83,7 @@ def count(path: str, name: str, n: int) -> None:
         meta = FrameMeta(i, frame_time(i), 0.0)
         for key, (result, index) in kept["results"][name][i % len(kept["frames"])].items():
             meta.results.put(key, result, index)
-        handed_to_sdl(screen.convert(mode.apply(image, meta, times)), uploads)
+        hand_over(screen.convert(mode.apply(image, meta, times)), uploads)
     print(name, n, "done")
 
 

@@ -19,8 +19,10 @@ count() { bash ../shared/tools/arm-count -- python /src/deploy/tools/arm_count_d
   for mode in $("$python" -c 'from appliance.config import Settings; print(" ".join(Settings().modes))'); do
     for n in 10 30; do echo "$mode $n $(count count "$inputs" "$mode" "$n")"; done
   done
-  # what [output] corners adds: passthrough+corners less passthrough
-  for n in 10 30; do echo "passthrough+corners $n $(count count "$inputs" passthrough+corners "$n")"; done
+  # what [output] corners adds, drawn by SDL's renderer (+corners) or warped on the CPU (+warp)
+  for pinned in passthrough+corners passthrough+warp; do
+    for n in 10 30; do echo "$pinned $n $(count count "$inputs" "$pinned" "$n")"; done
+  done
 } > /var/tmp/display-arm64-counts.txt
 "$python" - <<'PY'
 import json, time
