@@ -20,6 +20,7 @@ import pytest
 from appliance.web.passwords import store_password
 
 webdriver = pytest.importorskip("selenium.webdriver", reason="selenium is not installed (test extra)")
+from selenium.common.exceptions import StaleElementReferenceException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -109,8 +110,12 @@ def preview_pixels(driver) -> str:
 
 
 def text_of(driver, element_id: str) -> str:
-    found = driver.find_elements(By.ID, element_id)
-    return found[0].text if found else ""
+    """The element's text, or "" while it is absent or its page is being replaced."""
+    try:
+        found = driver.find_elements(By.ID, element_id)
+        return found[0].text if found else ""
+    except StaleElementReferenceException:
+        return ""
 
 
 def test_without_the_password_only_the_login_page_answers(service, browser):
@@ -120,7 +125,9 @@ def test_without_the_password_only_the_login_page_answers(service, browser):
         assert browser.find_element(By.ID, "password")
     browser.find_element(By.ID, "password").send_keys("not the password")
     browser.find_element(By.ID, "login").click()
-    assert "Wrong password" in text_of(browser, "message")
+    # the answer comes after the password's hash is checked (scrypt, on purpose slow): wait for it
+    message = WebDriverWait(browser, 20).until(lambda d: text_of(d, "message"))
+    assert "Wrong password" in message
     assert browser.current_url == service["url"] + "/login"
 
 
