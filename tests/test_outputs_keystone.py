@@ -30,6 +30,16 @@ def found_corners(shown: np.ndarray) -> list[tuple[int, int]]:
     return corners
 
 
+def shown_on(screen: ScreenOutput, image: np.ndarray) -> np.ndarray:
+    """What `screen` shows after being opened for a 640x480 picture and given `image`."""
+    screen.open(640, 480, 10)
+    try:
+        screen.show(image)
+        return screen.pixels()
+    finally:
+        screen.close()
+
+
 def assert_pinned(shown: np.ndarray, corners: list[list[float]], within: float = 1.0) -> None:
     h, w = shown.shape[:2]
     for (x, y), (fx, fy) in zip(found_corners(shown), corners):
@@ -41,12 +51,7 @@ def assert_pinned(shown: np.ndarray, corners: list[list[float]], within: float =
 @pytest.mark.parametrize("corners", [PROJECTOR_AT_AN_ANGLE, TILTED])
 def test_the_screen_pins_the_cards_corners_to_the_configured_points(sdl_dummy, corners):
     screen = ScreenOutput.for_window(driver="dummy", corners=corners)
-    screen.open(640, 480, 10)
-    try:
-        screen.show(make_card(640, 480))
-        shown = screen.pixels()
-    finally:
-        screen.close()
+    shown = shown_on(screen, make_card(640, 480))
     assert_pinned(shown, corners)
     assert shown[240, 5].max() == 0 or corners[3][0] == 0.0  # outside the quadrilateral: black
     assert screen.scaled_by == "GPU (corner pin)"  # drawn by SDL's renderer, not warped on the CPU
@@ -59,12 +64,7 @@ def test_the_renderers_pin_shows_what_the_cpu_warp_shows(sdl_dummy):
     from appliance.outputs.keystone import CornerPin
     frame = clip_frames(1, 60, (640, 480))[0]
     screen = ScreenOutput.for_window(driver="dummy", corners=TILTED)
-    screen.open(640, 480, 10)
-    try:
-        screen.show(frame)
-        shown = screen.pixels()
-    finally:
-        screen.close()
+    shown = shown_on(screen, frame)
     warped = CornerPin(TILTED).apply(frame, 640, 480)
     difference = np.abs(shown.astype(int) - warped.astype(int))
     assert difference.mean() < 4.0, difference.mean()  # 1.9 measured; a misplaced grid is tens
@@ -73,12 +73,7 @@ def test_the_renderers_pin_shows_what_the_cpu_warp_shows(sdl_dummy):
 
 def test_full_screen_the_pin_is_in_fractions_of_the_screen(sdl_dummy):
     screen = ScreenOutput.for_hdmi(driver="dummy", corners=PROJECTOR_AT_AN_ANGLE)
-    screen.open(640, 480, 10)
-    try:
-        screen.show(make_card(640, 480))
-        shown = screen.pixels()
-    finally:
-        screen.close()
+    shown = shown_on(screen, make_card(640, 480))
     assert shown.shape[:2] != (480, 640)  # the whole (dummy) screen, not the picture's size
     # 1.5 px: the software renderer lights only pixels whose centre a triangle covers, so the
     # sharp tip of a corner stretched 1.6x loses up to a pixel (linear sampling on a Pi keeps it)
@@ -95,13 +90,8 @@ def test_the_framebuffer_pins_too(tmp_path):
 
 
 def test_without_corners_the_card_fills_the_screen(sdl_dummy):
-    screen = ScreenOutput.for_window(driver="dummy")
-    screen.open(640, 480, 10)
-    try:
-        screen.show(make_card(640, 480))
-        assert found_corners(screen.pixels()) == [(0, 0), (639, 0), (639, 479), (0, 479)]
-    finally:
-        screen.close()
+    shown = shown_on(ScreenOutput.for_window(driver="dummy"), make_card(640, 480))
+    assert found_corners(shown) == [(0, 0), (639, 0), (639, 479), (0, 479)]
 
 
 @pytest.mark.parametrize("corners, problem", [
@@ -142,4 +132,21 @@ def test_on_a_full_screen_the_pin_is_in_fractions_of_that_screen():
     assert picture.size(640, 480) == (853, 480)
     shown = picture.convert(make_card(640, 480))
     assert shown.shape == (480, 853, 3)
+    assert_pinned(shown, TILTED)
+
+
+def test_without_sdls_renderer_the_cpu_pins_the_card(sdl_dummy, monkeypatch):
+    """An SDL whose render API cannot open a window: the corners are warped on the CPU instead,
+    and a screen reopened after the renderer worked warps too (its picture forgets the GPU)."""
+    from pygame._sdl2 import video
+
+    screen = ScreenOutput.for_window(driver="dummy", corners=TILTED)
+    shown_on(screen, make_card(640, 480))  # first with the renderer
+    assert screen.scaled_by == "GPU (corner pin)"
+
+    def no_window(*args, **kwargs):
+        raise RuntimeError("no render API here")
+    monkeypatch.setattr(video, "Window", no_window)
+    shown = shown_on(screen, make_card(640, 480))
+    assert screen.scaled_by != "GPU (corner pin)"
     assert_pinned(shown, TILTED)

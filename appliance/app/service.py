@@ -213,24 +213,27 @@ class Service:
                 screen.wake()
 
     def _sleep_loop(self, screen: ScreenPower) -> None:
-        last_black = last_status = time.monotonic()
-        self._write_asleep(screen)
+        last_black = time.monotonic()
+        last_status = float("-inf")
         while not self.stop_requested and not self.times.should_run():
             self.notifier.frame_shown()  # READY=1 (a box started at night is up) and the watchdog
-            self.notifier.status(f"asleep until {self.times.next_opening()}, screen {screen.state}")
             if self.reload_requested:
                 self.reload()
+                last_status = float("-inf")  # the hours may have changed
             now = time.monotonic()
             if now - last_black >= BLACK_EVERY_S:
                 screen.keep()
                 last_black = now
-            if now - last_status >= STATUS_EVERY_S:
-                self._write_asleep(screen)
+            if now - last_status >= STATUS_EVERY_S:  # the next opening is looked for a year ahead:
+                self._say_asleep(screen)                # not on every beat
                 last_status = now
             time.sleep(POLL_S)
 
-    def _write_asleep(self, screen: ScreenPower) -> None:
-        write_asleep(self.state_dir, self.times.next_opening(), screen.state)
+    def _say_asleep(self, screen: ScreenPower) -> None:
+        """The sleep, told to systemd (STATUS=) and to `appliance doctor` (status.json)."""
+        until = self.times.next_opening()
+        self.notifier.status(f"asleep until {until}, screen {screen.state}")
+        write_asleep(self.state_dir, until, screen.state)
 
     def _wake(self) -> None:
         """A button or OSC while asleep: the opening hours are overridden for keep_awake_s."""

@@ -113,6 +113,7 @@ class ScreenOutput:
         try:
             pg.display.init()
             self._pinned = PinnedScreen.open(pg, self, width, height) if self._picture.pin else None
+            self._picture.gpu_pinned = self._pinned is not None  # else warped here (also after a reopen)
             if self._pinned is None:
                 self._open_scaled(pg, width, height)
         except pg.error as exc:
@@ -204,7 +205,6 @@ class PinnedScreen:
         except Exception as exc:  # an SDL without the render API or this driver's window
             log.warning("screen: [output] corners warped on the CPU (SDL's renderer: %s)", exc)
             return None
-        picture.gpu_pinned = True
         if screen.fullscreen:
             pg.mouse.set_visible(False)
         screen.scaled_by = "GPU (corner pin)"
